@@ -1,0 +1,80 @@
+"""Activation functions as (forward, backward) pairs written against an Array API namespace.
+
+``forward(xp, Z) -> A`` and ``backward(xp, dA, Z, A) -> dZ``: all arrays are
+``(n_l, m)``. ``backward`` gets both the cached pre-activation ``Z`` and the
+activation ``A`` so each derivative uses whichever is cheaper.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+LEAKY_SLOPE = 0.01
+
+
+class Activation(NamedTuple):
+    name: str
+    forward: Callable[[Any, Any], Any]
+    backward: Callable[[Any, Any, Any, Any], Any]
+
+
+def sigmoid(xp, Z):
+    """``1 / (1 + exp(-Z))`` without overflow: only ``exp(-|Z|)`` is ever evaluated."""
+    E = xp.exp(-xp.abs(Z))
+    R = 1.0 / (1.0 + E)
+    return xp.where(Z >= 0, R, E * R)
+
+
+def _sigmoid_backward(xp, dA, Z, A):
+    return dA * A * (1.0 - A)
+
+
+def _relu(xp, Z):
+    return xp.maximum(Z, 0.0)
+
+
+def _relu_backward(xp, dA, Z, A):
+    return xp.where(Z > 0, dA, 0.0)
+
+
+def _leaky_relu(xp, Z):
+    return xp.where(Z > 0, Z, LEAKY_SLOPE * Z)
+
+
+def _leaky_relu_backward(xp, dA, Z, A):
+    return xp.where(Z > 0, dA, LEAKY_SLOPE * dA)
+
+
+def _tanh(xp, Z):
+    return xp.tanh(Z)
+
+
+def _tanh_backward(xp, dA, Z, A):
+    return dA * (1.0 - A * A)
+
+
+def _identity(xp, Z):
+    return Z
+
+
+def _identity_backward(xp, dA, Z, A):
+    return dA
+
+
+ACTIVATIONS = {
+    a.name: a
+    for a in (
+        Activation("relu", _relu, _relu_backward),
+        Activation("sigmoid", sigmoid, _sigmoid_backward),
+        Activation("tanh", _tanh, _tanh_backward),
+        Activation("leaky_relu", _leaky_relu, _leaky_relu_backward),
+        Activation("identity", _identity, _identity_backward),
+    )
+}
+
+
+def get_activation(name: str, argument: str = "activation") -> Activation:
+    """Look up an activation by name, with an error that lists the choices."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown {argument}={name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]

@@ -1,0 +1,298 @@
+"""The only module that knows the array libraries.
+
+It turns a backend name and a device into a :class:`Backend` (an Array API
+namespace plus a device), moves arrays between the host and that device, probes
+whether a GPU is really usable (by allocating and synchronizing, not by
+importing), and owns the seeded host random generator. The math in
+:mod:`dnn_xp.core` never imports any of these libraries.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import array_api_compat
+
+ENV_VAR = "DNN_XP_BACKEND"
+DTYPES = ("float32", "float64")
+
+
+class BackendError(ValueError):
+    """A backend name, device or library that cannot be used here."""
+
+
+class _Library:
+    """How one array library is imported, placed on a device and read back."""
+
+    name = ""
+    module = ""
+    install_hint = ""
+
+    def load(self) -> ModuleType:
+        try:
+            return importlib.import_module(self.module)
+        except ImportError as exc:
+            raise BackendError(
+                f"backend={self.name!r} needs {self.module}, which is not installed "
+                f"({exc}); {self.install_hint}, or use backend='numpy'"
+            ) from None
+
+    def device(self, lib: ModuleType, spec: Any) -> Any:
+        """The library's device object for ``spec`` (None means its default)."""
+        if spec not in (None, "cpu"):
+            raise BackendError(f"backend={self.name!r} runs on the CPU only; got device={spec!r}")
+        return None
+
+    def probe(self, lib: ModuleType, device: Any) -> None:
+        """Raise BackendError unless ``device`` can really hold and compute arrays."""
+
+    def asarray(self, lib: ModuleType, array: Any, dtype: Any, device: Any) -> Any:
+        return lib.asarray(array, dtype=dtype)
+
+    def to_numpy(self, array: Any) -> np.ndarray:
+        return np.asarray(array)
+
+    def device_of(self, array: Any) -> Any:
+        return None
+
+    def owns(self, array: Any) -> bool:
+        raise NotImplementedError
+
+    def devices(self, lib: ModuleType) -> list[str]:
+        return ["cpu"]
+
+
+class _NumPy(_Library):
+    name, module = "numpy", "numpy"
+
+    def owns(self, array):
+        return array_api_compat.is_numpy_array(array)
+
+
+class _CuPy(_Library):
+    name, module = "cupy", "cupy"
+    install_hint = "install it with pip install 'dnn_xp[cuda12]' (or [cuda13])"
+
+    def device(self, lib, spec):
+        if spec is None:
+            return 0
+        text = str(spec).removeprefix("cuda:").removeprefix("cuda")
+        if not text.isdigit():
+            raise BackendError(f"backend='cupy' takes an integer GPU id as device; got device={spec!r}")
+        return int(text)
+
+    def probe(self, lib, device):
+        try:
+            with lib.cuda.Device(device):
+                lib.ones(1).sum().item()
+                lib.cuda.Stream.null.synchronize()
+        except Exception as exc:  # CUDARuntimeError, driver or library load errors
+            raise BackendError(
+                f"backend='cupy' is installed but GPU {device} is not usable ({type(exc).__name__}: "
+                f"{exc}); check the NVIDIA driver with nvidia-smi, or fall back with backend='numpy' "
+                f"(or backend='auto', which picks NumPy when no GPU is usable)"
+            ) from None
+
+    def asarray(self, lib, array, dtype, device):
+        with lib.cuda.Device(device):
+            return lib.asarray(array, dtype=dtype)
+
+    def to_numpy(self, array):
+        return array.get()
+
+    def device_of(self, array):
+        return array.device.id
+
+    def owns(self, array):
+        return array_api_compat.is_cupy_array(array)
+
+    def devices(self, lib):
+        return [f"cuda:{i}" for i in range(lib.cuda.runtime.getDeviceCount())]
+
+
+class _Torch(_Library):
+    name, module = "torch", "torch"
+    install_hint = "install it with pip install torch"
+
+    def device(self, lib, spec):
+        try:
+            device = lib.device("cpu" if spec is None else spec)
+        except (RuntimeError, TypeError) as exc:
+            raise BackendError(f"backend='torch' cannot use device={spec!r}: {exc}") from None
+        if device.type == "cuda" and device.index is None:
+            device = lib.device("cuda", lib.cuda.current_device() if lib.cuda.is_available() else 0)
+        return device
+
+    def probe(self, lib, device):
+        try:
+            lib.ones(1, device=device).sum().item()
+        except Exception as exc:
+            raise BackendError(
+                f"backend='torch' cannot use device {str(device)!r} ({type(exc).__name__}: {exc}); "
+                f"use device='cpu' or backend='numpy'"
+            ) from None
+
+    def asarray(self, lib, array, dtype, device):
+        return lib.asarray(array, dtype=dtype, device=device)
+
+    def to_numpy(self, array):
+        return array.detach().cpu().numpy()
+
+    def device_of(self, array):
+        return array.device
+
+    def owns(self, array):
+        return array_api_compat.is_torch_array(array)
+
+    def devices(self, lib):
+        return ["cpu"] + [f"cuda:{i}" for i in range(lib.cuda.device_count())]
+
+
+class _Strict(_Library):
+    name, module = "array_api_strict", "array_api_strict"
+    install_hint = "install it with pip install array-api-strict"
+
+    def device(self, lib, spec):
+        if spec is None:
+            return lib.Device("CPU_DEVICE")
+        names = self.devices(lib)
+        if str(spec) not in names:
+            raise BackendError(f"backend='array_api_strict' has devices {names}; got device={spec!r}")
+        return lib.Device(str(spec))
+
+    def asarray(self, lib, array, dtype, device):
+        return lib.asarray(array, dtype=dtype, device=device)
+
+    def to_numpy(self, array):
+        cpu = type(array.device)("CPU_DEVICE")
+        return np.array(np.from_dlpack(array.to_device(cpu)))
+
+    def device_of(self, array):
+        return array.device
+
+    def owns(self, array):
+        return type(array).__module__.startswith("array_api_strict")
+
+    def devices(self, lib):
+        return [str(d).split("'")[1] for d in lib.__array_namespace_info__().devices()]
+
+
+_LIBRARIES = {lib.name: lib for lib in (_NumPy(), _CuPy(), _Torch(), _Strict())}
+BACKENDS = tuple(_LIBRARIES) + ("auto",)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """An array library resolved once: its Array API namespace ``xp`` and a device."""
+
+    name: str
+    xp: ModuleType
+    device: Any
+    _library: _Library
+    _module: ModuleType
+
+    def dtype(self, name: str) -> Any:
+        """The namespace's dtype object for ``"float32"`` or ``"float64"``."""
+        return getattr(self.xp, name)
+
+    def asarray(self, array: Any, dtype: Any = None) -> Any:
+        """Move a host (NumPy) array, or check an array of this backend, onto the device.
+
+        Arrays of this backend that are already on the device are returned as they
+        are (cast to ``dtype`` when it differs); arrays of another library or device
+        raise, since a silent copy would hide a transfer.
+        """
+        if self._library.owns(array):
+            where = self._library.device_of(array)
+            if where != self.device:
+                raise ValueError(
+                    f"array is on device {where!r} but the backend uses {self.device!r}; "
+                    f"move it with dnn_xp.to_numpy() or pick device={where!r}"
+                )
+            return array if dtype is None or array.dtype == dtype else self.xp.astype(array, dtype)
+        if not isinstance(array, np.ndarray) and _owner(array) is not None:
+            raise TypeError(
+                f"got a {_owner(array).name} array but the backend is {self.name!r}; "
+                f"pass a NumPy array or a {self.name} array"
+            )
+        return self._library.asarray(self._module, np.asarray(array), dtype, self.device)
+
+    def owns(self, array: Any) -> bool:
+        return self._library.owns(array)
+
+    def __repr__(self) -> str:
+        device = "" if self.device is None else f", device={str(self.device)!r}"
+        return f"Backend({self.name!r}{device})"
+
+
+def _owner(array: Any) -> _Library | None:
+    return next((lib for lib in _LIBRARIES.values() if lib.owns(array)), None)
+
+
+def default_backend_name() -> str:
+    """The backend used when none is named: ``$DNN_XP_BACKEND`` or ``"numpy"``."""
+    return os.environ.get(ENV_VAR, "").strip() or "numpy"
+
+
+def resolve_backend(name: str | None = None, device: Any = None) -> Backend:
+    """Resolve a backend name (None: the default) and device, probing that it works."""
+    name = default_backend_name() if name is None else name
+    if name == "auto":
+        return _resolve_auto(device)
+    if name not in _LIBRARIES:
+        raise BackendError(f"unknown backend={name!r}; choose one of {', '.join(BACKENDS)}")
+    library = _LIBRARIES[name]
+    module = library.load()
+    native_device = library.device(module, device)
+    library.probe(module, native_device)
+    probe_array = library.asarray(module, np.zeros(1), None, native_device)
+    xp = array_api_compat.array_namespace(probe_array)
+    return Backend(name, xp, native_device, library, module)
+
+
+def _resolve_auto(device: Any) -> Backend:
+    try:
+        return resolve_backend("cupy", device)
+    except BackendError:
+        return resolve_backend("numpy")
+
+
+def backend_of(array: Any) -> Backend:
+    """The backend (library and device) an array already lives on; NumPy for array-likes."""
+    library = _owner(array) or _LIBRARIES["numpy"]
+    module = library.load()
+    xp = array_api_compat.array_namespace(np.asarray(array) if library.name == "numpy" else array)
+    return Backend(library.name, xp, library.device_of(array), library, module)
+
+
+def to_numpy(array: Any) -> np.ndarray:
+    """A host NumPy copy (or view, for NumPy input) of an array of any backend."""
+    library = _owner(array) or _LIBRARIES["numpy"]
+    return library.to_numpy(array)
+
+
+def describe_backends() -> list[dict]:
+    """For each backend: installed?, usable?, devices seen, and why not usable."""
+    rows = []
+    for name, library in _LIBRARIES.items():
+        row = {"backend": name, "installed": False, "usable": False, "devices": [], "reason": ""}
+        try:
+            module = library.load()
+            row["installed"] = True
+            row["devices"] = library.devices(module)
+            resolve_backend(name)
+            row["usable"] = True
+        except Exception as exc:  # report, never raise: this feeds `dnn-xp info`
+            row["reason"] = str(exc)
+        rows.append(row)
+    return rows
+
+
+def host_rng(seed: int | None) -> np.random.RandomState:
+    """The seeded legacy NumPy generator the course uses; all random draws come from it."""
+    return np.random.RandomState(seed)

@@ -1,0 +1,78 @@
+"""The vectorized training math: pure functions on arrays of any Array API namespace.
+
+Shapes (examples are columns): ``X: (n_0, m)``, ``Y: (1, m)``, ``W_l: (n_l, n_{l-1})``,
+``b_l: (n_l, 1)``, ``Z_l, A_l: (n_l, m)``. A network's parameters are a list of
+layers ``[(W1, b1), ..., (WL, bL)]``. Every function takes the namespace ``xp``
+already resolved by the caller, so nothing here inspects arrays or converts them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .activations import Activation
+from .losses import OutputLayer
+
+Layers = list[tuple[Any, Any]]
+
+
+def forward(layers: Layers, X, hidden: Activation, xp):
+    """Logits ``Z_L: (n_L, m)`` and the cache ``[(A_{l-1}, Z_l) for l = 1..L]``.
+
+    Hidden layers apply ``hidden``; the output layer stays linear (the output
+    activation is applied by :func:`probabilities` or folded into the cost).
+    """
+    cache = []
+    A = X
+    for W, b in layers[:-1]:
+        Z = W @ A + b
+        cache.append((A, Z))
+        A = hidden.forward(xp, Z)
+    W, b = layers[-1]
+    Z = W @ A + b
+    cache.append((A, Z))
+    return Z, cache
+
+
+def probabilities(Z, output: OutputLayer, xp):
+    """The network's output ``g(Z_L)``, e.g. ``sigmoid(Z_L)``: ``(n_L, m)``."""
+    return output.activation(xp, Z)
+
+
+def cost(Z, Y, output: OutputLayer, xp):
+    """The output layer's cost (cross-entropy for sigmoid) from the logits, a 0-d array."""
+    return output.cost(xp, Z, Y)
+
+
+def backward(layers: Layers, cache, Y, hidden: Activation, output: OutputLayer, xp):
+    """Gradients ``[(dW1, db1), ..., (dWL, dbL)]`` of the mean cost.
+
+    Starts from ``dZ_L = (g(Z_L) - Y) / m``; the ``1/m`` rides along in every
+    ``dZ``, so ``dW_l = dZ_l @ A_{l-1}.T`` needs no extra pass over ``dW``.
+    ``dA_0`` (the gradient with respect to ``X``) is never computed.
+    """
+    Z = cache[-1][1]
+    dZ = (output.activation(xp, Z) - Y) / Y.shape[1]
+    grads = [None] * len(layers)
+    for l in range(len(layers) - 1, -1, -1):
+        A_prev = cache[l][0]
+        grads[l] = (dZ @ A_prev.T, xp.sum(dZ, axis=1, keepdims=True))
+        if l > 0:
+            dA_prev = layers[l][0].T @ dZ
+            dZ = hidden.backward(xp, dA_prev, cache[l - 1][1], A_prev)
+    return grads
+
+
+def update(layers: Layers, grads, learning_rate: float) -> Layers:
+    """One gradient-descent step: ``W - learning_rate * dW`` (new arrays, inputs untouched)."""
+    return [
+        (W - learning_rate * dW, b - learning_rate * db)
+        for (W, b), (dW, db) in zip(layers, grads)
+    ]
+
+
+def train_step(layers: Layers, X, Y, learning_rate, hidden, output, xp):
+    """Forward, backward and update: ``(new_layers, Z_L)``; ``Z_L`` is from before the update."""
+    Z, cache = forward(layers, X, hidden, xp)
+    grads = backward(layers, cache, Y, hidden, output, xp)
+    return update(layers, grads, learning_rate), Z

@@ -1,0 +1,216 @@
+"""The course's own functions, names, dictionaries and caches, on any backend.
+
+A notebook from the course (Neural Networks and Deep Learning, weeks 2-4) runs by
+changing one import to ``from dnn_xp.course import *``. Each function computes
+the course's formula; arrays may belong to any supported backend (the namespace
+is read from the arguments). Caches have the course's layout
+``((A_prev, W, b), Z)``; parameters and gradients are dictionaries keyed
+``W1, b1, ...`` and ``dA0, dW1, db1, ...``.
+"""
+
+from __future__ import annotations
+
+from array_api_compat import array_namespace
+
+from .activations import ACTIVATIONS
+from .activations import sigmoid as _stable_sigmoid
+from .backend import backend_of, resolve_backend
+from .initializers import initial_layers
+
+__all__ = [
+    "initialize_parameters", "initialize_parameters_deep", "sigmoid", "relu", "sigmoid_backward",
+    "relu_backward", "linear_forward", "linear_activation_forward", "L_model_forward", "compute_cost",
+    "linear_backward", "linear_activation_backward", "L_model_backward", "update_parameters",
+    "two_layer_model", "L_layer_model", "predict",
+]
+
+
+def _as_dict(layers, backend=None, device=None):
+    target = resolve_backend(backend or "numpy", device)
+    params = {}
+    for l, (W, b) in enumerate(layers, start=1):
+        params[f"W{l}"], params[f"b{l}"] = target.asarray(W), target.asarray(b)
+    return params
+
+
+def initialize_parameters(n_x, n_h, n_y, seed=1, backend=None, device=None):
+    """``{W1: (n_h, n_x), b1: (n_h, 1), W2: (n_y, n_h), b2: (n_y, 1)}``, weights ``randn * 0.01``."""
+    return _as_dict(initial_layers([n_x, n_h, n_y], 0.01, seed), backend, device)
+
+
+def initialize_parameters_deep(layer_dims, seed=1, scale="lecun", backend=None, device=None):
+    """``W_l: (n_l, n_{l-1})`` drawn in layer order; ``scale`` is a scheme name or a number.
+
+    The course's application uses ``seed=1, scale="lecun"`` (``randn / sqrt(n_{l-1})``);
+    its step-by-step exercise uses ``seed=3, scale=0.01``.
+    """
+    return _as_dict(initial_layers(layer_dims, scale, seed), backend, device)
+
+
+def sigmoid(Z):
+    """``A = 1 / (1 + exp(-Z))`` (computed without overflow) and ``cache = Z``."""
+    return _stable_sigmoid(array_namespace(Z), Z), Z
+
+
+def relu(Z):
+    """``A = max(0, Z)`` and ``cache = Z``."""
+    return ACTIVATIONS["relu"].forward(array_namespace(Z), Z), Z
+
+
+def sigmoid_backward(dA, cache):
+    """``dZ = dA * s * (1 - s)`` with ``s = sigmoid(Z)``, ``Z = cache``."""
+    xp = array_namespace(dA, cache)
+    s = _stable_sigmoid(xp, cache)
+    return dA * s * (1 - s)
+
+
+def relu_backward(dA, cache):
+    """``dZ = dA`` where ``Z > 0``, else 0 (``Z = cache``)."""
+    xp = array_namespace(dA, cache)
+    return ACTIVATIONS["relu"].backward(xp, dA, cache, None)
+
+
+_FORWARD = {"sigmoid": sigmoid, "relu": relu}
+_BACKWARD = {"sigmoid": sigmoid_backward, "relu": relu_backward}
+
+
+def _activation(table, name):
+    if name not in table:
+        raise ValueError(f"activation must be 'sigmoid' or 'relu'; got activation={name!r}")
+    return table[name]
+
+
+def linear_forward(A, W, b):
+    """``Z = W @ A + b``: ``(n_l, m)``, and ``cache = (A, W, b)``."""
+    return W @ A + b, (A, W, b)
+
+
+def linear_activation_forward(A_prev, W, b, activation):
+    """``A = g(W @ A_prev + b)`` and ``cache = ((A_prev, W, b), Z)``."""
+    forward = _activation(_FORWARD, activation)
+    Z, linear_cache = linear_forward(A_prev, W, b)
+    A, activation_cache = forward(Z)
+    return A, (linear_cache, activation_cache)
+
+
+def L_model_forward(X, parameters):
+    """``[LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID``: ``AL: (1, m)`` and the list of caches."""
+    caches = []
+    A = X
+    L = len(parameters) // 2
+    for l in range(1, L):
+        A, cache = linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"], "relu")
+        caches.append(cache)
+    AL, cache = linear_activation_forward(A, parameters[f"W{L}"], parameters[f"b{L}"], "sigmoid")
+    caches.append(cache)
+    return AL, caches
+
+
+def compute_cost(AL, Y):
+    """``-(1/m) sum(Y log AL + (1-Y) log(1-AL))`` as a 0-d array of the backend.
+
+    ``AL`` is clipped to ``[tiny, 1 - eps/2]`` first, which changes no value the
+    course produces but keeps a saturated output from giving ``log(0)``.
+    """
+    xp = array_namespace(AL, Y)
+    m = Y.shape[1]
+    info = xp.finfo(AL.dtype)
+    AL = xp.clip(AL, info.smallest_normal, 1 - info.eps / 2)
+    return -xp.sum(Y * xp.log(AL) + (1 - Y) * xp.log(1 - AL)) / m
+
+
+def linear_backward(dZ, cache):
+    """From ``dZ: (n_l, m)`` and ``cache = (A_prev, W, b)``: ``dA_prev, dW, db``."""
+    xp = array_namespace(dZ)
+    A_prev, W, b = cache
+    m = A_prev.shape[1]
+    dW = (dZ @ A_prev.T) / m
+    db = xp.sum(dZ, axis=1, keepdims=True) / m
+    return W.T @ dZ, dW, db
+
+
+def linear_activation_backward(dA, cache, activation):
+    """``dA_prev, dW, db`` of one ``LINEAR -> ACTIVATION`` layer; uses the cached ``Z``."""
+    backward = _activation(_BACKWARD, activation)
+    linear_cache, activation_cache = cache
+    return linear_backward(backward(dA, activation_cache), linear_cache)
+
+
+def L_model_backward(AL, Y, caches):
+    """Gradients ``{dA{l-1}, dW{l}, db{l}}`` for ``l = L..1``, from ``dAL = -(Y/AL - (1-Y)/(1-AL))``."""
+    grads = {}
+    L = len(caches)
+    Y = Y if tuple(Y.shape) == tuple(AL.shape) else Y.reshape(AL.shape)
+    dAL = -(Y / AL - (1 - Y) / (1 - AL))
+    grads[f"dA{L - 1}"], grads[f"dW{L}"], grads[f"db{L}"] = linear_activation_backward(dAL, caches[L - 1], "sigmoid")
+    for l in range(L - 2, -1, -1):
+        grads[f"dA{l}"], grads[f"dW{l + 1}"], grads[f"db{l + 1}"] = linear_activation_backward(
+            grads[f"dA{l + 1}"], caches[l], "relu"
+        )
+    return grads
+
+
+def update_parameters(parameters, grads, learning_rate):
+    """A new dictionary with ``W_l - learning_rate * dW_l`` and ``b_l - learning_rate * db_l``."""
+    return {name: value - learning_rate * grads[f"d{name}"] for name, value in parameters.items()}
+
+
+def _train(parameters, step, num_iterations, print_cost):
+    """The course's loop; the cost is read back to the host only when it is recorded."""
+    costs = []
+    for i in range(num_iterations):
+        parameters, cost = step(parameters)
+        if i % 100 == 0 or i == num_iterations - 1:
+            cost = float(cost)
+            costs.append(cost)
+            if print_cost:
+                print(f"Cost after iteration {i}: {cost}")
+    return parameters, costs
+
+
+def _on_backend_of(X, parameters):
+    target = backend_of(X)
+    return {name: target.asarray(value) for name, value in parameters.items()}
+
+
+def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
+    """``LINEAR->RELU->LINEAR->SIGMOID`` trained by gradient descent: ``(parameters, costs)``.
+
+    Costs are recorded every 100 iterations and at the last one.
+    """
+    n_x, n_h, n_y = layers_dims
+    parameters = _on_backend_of(X, initialize_parameters(n_x, n_h, n_y))
+
+    def step(p):
+        A1, cache1 = linear_activation_forward(X, p["W1"], p["b1"], "relu")
+        A2, cache2 = linear_activation_forward(A1, p["W2"], p["b2"], "sigmoid")
+        cost = compute_cost(A2, Y)
+        dA2 = -(Y / A2 - (1 - Y) / (1 - A2))
+        dA1, dW2, db2 = linear_activation_backward(dA2, cache2, "sigmoid")
+        dA0, dW1, db1 = linear_activation_backward(dA1, cache1, "relu")
+        grads = {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+        return update_parameters(p, grads, learning_rate), cost
+
+    return _train(parameters, step, num_iterations, print_cost)
+
+
+def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
+    """``[LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID`` by gradient descent: ``(parameters, costs)``."""
+    parameters = _on_backend_of(X, initialize_parameters_deep(layers_dims))
+
+    def step(p):
+        AL, caches = L_model_forward(X, p)
+        cost = compute_cost(AL, Y)
+        return update_parameters(p, L_model_backward(AL, Y, caches), learning_rate), cost
+
+    return _train(parameters, step, num_iterations, print_cost)
+
+
+def predict(X, y, parameters):
+    """0/1 predictions ``(1, m)`` of an L-layer model; prints the accuracy as the course does."""
+    xp = array_namespace(X)
+    AL, _ = L_model_forward(X, parameters)
+    p = xp.astype(AL > 0.5, AL.dtype)
+    accuracy = float(xp.mean(xp.astype(p == y, AL.dtype)))
+    print(f"Accuracy: {accuracy}")
+    return p

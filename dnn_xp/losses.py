@@ -1,0 +1,53 @@
+"""Output layers paired with their natural cost, both computed from the logits ``Z``.
+
+For each pair the gradient of the cost with respect to the output logits is
+``(g(Z) - Y) / m``, so the output activation's derivative is never formed.
+All arrays are ``(1, m)``; costs are 0-d arrays on the device.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+from .activations import ACTIVATIONS, sigmoid
+
+
+class OutputLayer(NamedTuple):
+    name: str
+    activation: Callable[[Any, Any], Any]
+    cost: Callable[[Any, Any, Any], Any]
+    classifies: bool
+
+
+def cross_entropy_from_logits(xp, Z, Y):
+    """Mean binary cross-entropy of ``sigmoid(Z)`` against ``Y``, stable for any ``|Z|``.
+
+    ``max(Z, 0) - Z*Y + log(1 + exp(-|Z|))`` equals ``-(Y log A + (1-Y) log(1-A))``
+    without ``log(0)`` or overflow.
+    """
+    m = Z.shape[1]
+    return xp.sum(xp.maximum(Z, 0.0) - Z * Y + xp.log1p(xp.exp(-xp.abs(Z)))) / m
+
+
+def half_squared_error(xp, Z, Y):
+    """Mean of ``(Z - Y)^2 / 2``: the regression cost of an identity output."""
+    D = Z - Y
+    return xp.sum(D * D) / (2 * Z.shape[1])
+
+
+OUTPUTS = {
+    o.name: o
+    for o in (
+        OutputLayer("sigmoid", sigmoid, cross_entropy_from_logits, classifies=True),
+        OutputLayer("identity", ACTIVATIONS["identity"].forward, half_squared_error, classifies=False),
+    )
+}
+
+
+def get_output(name: str) -> OutputLayer:
+    if name not in OUTPUTS:
+        raise ValueError(
+            f"unknown output={name!r}; choose one of {', '.join(OUTPUTS)} "
+            f"(sigmoid with cross-entropy for 0/1 labels, identity with squared error for regression)"
+        )
+    return OUTPUTS[name]
