@@ -44,15 +44,16 @@ def cost(Z, Y, output: OutputLayer, xp):
     return output.cost(xp, Z, Y)
 
 
-def backward(layers: Layers, cache, Y, hidden: Activation, output: OutputLayer, xp):
-    """Gradients ``[(dW1, db1), ..., (dWL, dbL)]`` of the mean cost.
+def backward(layers: Layers, cache, Y, hidden: Activation, output: OutputLayer, xp, scale=1.0):
+    """Gradients ``[(dW1, db1), ..., (dWL, dbL)]`` of the mean cost, times ``scale``.
 
-    Starts from ``dZ_L = (g(Z_L) - Y) / m``; the ``1/m`` rides along in every
-    ``dZ``, so ``dW_l = dZ_l @ A_{l-1}.T`` needs no extra pass over ``dW``.
+    Starts from ``dZ_L = scale * (g(Z_L) - Y) / m``; the factor rides along in
+    every ``dZ`` (small arrays), so no pass over a ``dW`` is spent on it. With
+    ``scale=learning_rate`` the result is the update step itself.
     ``dA_0`` (the gradient with respect to ``X``) is never computed.
     """
     Z = cache[-1][1]
-    dZ = (output.activation(xp, Z) - Y) / Y.shape[1]
+    dZ = (output.activation(xp, Z) - Y) * (scale / Y.shape[1])
     grads = [None] * len(layers)
     for l in range(len(layers) - 1, -1, -1):
         A_prev = cache[l][0]
@@ -63,16 +64,15 @@ def backward(layers: Layers, cache, Y, hidden: Activation, output: OutputLayer, 
     return grads
 
 
-def update(layers: Layers, grads, learning_rate: float) -> Layers:
-    """One gradient-descent step: ``W - learning_rate * dW`` (new arrays, inputs untouched)."""
-    return [
-        (W - learning_rate * dW, b - learning_rate * db)
-        for (W, b), (dW, db) in zip(layers, grads)
-    ]
+def update(layers: Layers, steps) -> Layers:
+    """Gradient descent: ``W - step_W`` for each layer (new arrays, inputs untouched).
+
+    ``steps`` is ``backward(..., scale=learning_rate)``, i.e. ``learning_rate * dW``.
+    """
+    return [(W - sW, b - sb) for (W, b), (sW, sb) in zip(layers, steps)]
 
 
 def train_step(layers: Layers, X, Y, learning_rate, hidden, output, xp):
     """Forward, backward and update: ``(new_layers, Z_L)``; ``Z_L`` is from before the update."""
     Z, cache = forward(layers, X, hidden, xp)
-    grads = backward(layers, cache, Y, hidden, output, xp)
-    return update(layers, grads, learning_rate), Z
+    return update(layers, backward(layers, cache, Y, hidden, output, xp, learning_rate)), Z

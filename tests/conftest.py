@@ -1,0 +1,83 @@
+"""Shared fixtures: the namespace x device x dtype matrix and the course's cat data."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dnn_xp.backend import Backend, BackendError, resolve_backend, to_numpy
+
+REPO = Path(__file__).resolve().parents[1]
+CAT_DIR = Path(os.environ.get("DNN_XP_CAT_DIR", REPO.parent / "shared" / "datasets" / "catvnoncat"))
+
+
+@dataclass(frozen=True)
+class Case:
+    """One point of the test matrix: a resolved backend and a float dtype name."""
+
+    backend: Backend
+    dtype: str
+
+    @property
+    def xp(self):
+        return self.backend.xp
+
+    def asarray(self, host):
+        return self.backend.asarray(np.asarray(host), self.backend.dtype(self.dtype))
+
+    def check(self, array):
+        """Assert ``array`` lives on this case's backend, device and dtype; return a NumPy copy."""
+        assert self.backend.owns(array), f"{type(array)} is not a {self.backend.name} array"
+        assert array.dtype == self.backend.dtype(self.dtype), f"dtype {array.dtype}, expected {self.dtype}"
+        if self.backend.device is not None:
+            assert array.device == self.backend.device or str(array.device) == str(self.backend.device)
+        return to_numpy(array)
+
+    @property
+    def rtol(self):
+        return 1e-10 if self.dtype == "float64" else 2e-4
+
+
+def _case(name, device, dtype, gpu=False):
+    label = {"array_api_strict": "strict"}.get(name, name)
+    ident = "-".join(str(part) for part in (label, device, dtype) if part is not None)
+    return pytest.param((name, device, dtype), id=ident, marks=[pytest.mark.gpu] if gpu else [])
+
+
+CASES = [
+    _case("numpy", None, "float64"),
+    _case("numpy", None, "float32"),
+    _case("array_api_strict", "device1", "float64"),
+    _case("array_api_strict", "device1", "float32"),
+    _case("torch", "cpu", "float64"),
+    _case("torch", "cpu", "float32"),
+    _case("cupy", 0, "float64", gpu=True),
+    _case("cupy", 0, "float32", gpu=True),
+    _case("torch", "cuda", "float64", gpu=True),
+    _case("torch", "cuda", "float32", gpu=True),
+]
+
+
+def make_case(name, device, dtype) -> Case:
+    try:
+        return Case(resolve_backend(name, device), dtype)
+    except BackendError as exc:
+        pytest.skip(f"{name} on {device} is not usable here: {exc}")
+
+
+@pytest.fixture(params=CASES)
+def case(request) -> Case:
+    return make_case(*request.param)
+
+
+@pytest.fixture(scope="session")
+def cat_data():
+    if not (CAT_DIR / "train_catvnoncat.h5").is_file():
+        pytest.skip(f"the course's cat data is not at {CAT_DIR} (set DNN_XP_CAT_DIR to its folder)")
+    from dnn_xp.datasets import load_cat
+
+    return load_cat(CAT_DIR)
