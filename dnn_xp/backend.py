@@ -284,9 +284,9 @@ def describe_backends() -> list[dict]:
         try:
             module = library.load()
             row["installed"] = True
-            row["devices"] = library.devices(module)
             resolve_backend(name)
             row["usable"] = True
+            row["devices"] = library.devices(module)
         except Exception as exc:  # report, never raise: this feeds `dnn-xp info`
             row["reason"] = str(exc)
         rows.append(row)
