@@ -167,6 +167,8 @@ class _Strict(_Library):
     def device(self, lib, spec):
         if spec is None:
             return lib.Device("CPU_DEVICE")
+        if isinstance(spec, lib.Device):  # a resolved backend's own device, passed on
+            spec = self.device_label(spec)
         names = self.devices(lib)
         if str(spec) not in names:
             raise BackendError(f"backend='array_api_strict' has devices {names}; got device={spec!r}")
