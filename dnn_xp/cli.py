@@ -94,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", required=True, parser_class=_Parser, metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a network, report its accuracy, optionally save it",
-                                description="Train a network; with no options, on the planar flower data.")
+                                description="Train a network; with no options, on the planar flower data.",
+                                epilog=f"Options left out come from the course: for cat, {_describe(DEEP_CAT)}; "
+                                       f"for the other data, {_describe(PLANAR)}.")
     _data_options(train)
     model = train.add_argument_group("model")
     model.add_argument("--layers", type=_layer_list, metavar="N0,N1,...,NL",
@@ -113,8 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--checkpoint", metavar="FILE.npz",
                      help="save progress to FILE while training, and resume from it if it exists")
     fit.add_argument("--checkpoint-every", type=_positive_int, metavar="N", help="default: --record-every")
-    _backend_options(train)
-    train.add_argument("--dtype", choices=DTYPES, default="float64", help="default: float64")
+    _backend_options(train).add_argument("--dtype", choices=DTYPES, default="float64", help="default: float64")
     outputs = train.add_argument_group("output")
     outputs.add_argument("--save", metavar="FILE.npz", help="save the trained model")
     outputs.add_argument("--plot", metavar="FILE.png",
@@ -142,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _describe(recipe: Recipe) -> str:
+    sizes = ", ".join(map(str, recipe.hidden_sizes))
+    return (f"layers [n_x, {sizes}, 1], hidden {recipe.hidden}, init {recipe.init}, seed {recipe.seed}, "
+            f"learning rate {recipe.learning_rate}, {recipe.iterations} iterations, cost every "
+            f"{recipe.record_every}")
+
+
 def _data_options(parser, split=False):
     group = parser.add_argument_group("data")
     group.add_argument("--dataset", choices=DATASETS,
@@ -161,6 +169,7 @@ def _backend_options(parser):
     group.add_argument("--backend", choices=BACKENDS,
                        help=f"array library (default: ${ENV_VAR}, else numpy; auto picks a usable GPU)")
     group.add_argument("--device", help="e.g. cpu, 0, cuda:1, device1 (array_api_strict)")
+    return group
 
 
 def _layer_list(text: str) -> list[int]:
@@ -227,9 +236,9 @@ def run_train(args) -> int:
     record_every = recipe.record_every if args.record_every is None else args.record_every
 
     say(f"backend: {net.backend.name}, device: {net.backend.device_label}, dtype: {args.dtype}")
-    test = data.splits.get("test")
-    say(f"data: {data.source}, {X.shape[1]} training examples" + (f", {test[0].shape[1]} test examples"
-                                                                   if test else "") + f", {X.shape[0]} features")
+    counts = [f"{split[0].shape[1]} {dict(train='training').get(name, name)} examples"
+              for name, split in data.splits.items()]
+    say(f"data: {data.source}, {', '.join(counts)}, {X.shape[0]} features")
     say(f"model: layers {dims}, hidden {hidden}, output {args.output}, init {init}, seed {seed}")
     say(f"training: learning rate {learning_rate}, {iterations} iterations")
     checkpoint = {}
