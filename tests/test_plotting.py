@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from dnn_xp import History, Network
+from dnn_xp import History, Network, to_numpy
 from dnn_xp.datasets import moons
 
 pytest.importorskip("matplotlib", reason="plots need matplotlib (pip install 'dnn_xp[plot]')")
@@ -55,8 +55,14 @@ def test_the_boundary_separates_the_grid_as_the_network_predicts(trained, tmp_pa
     net, _, X, Y = trained
     figure = plot_decision_boundary(net, X, Y, tmp_path / "boundary.png")
     ax = figure.axes[0]
-    (x_low, x_high), (y_low, y_high) = ax.get_xlim(), ax.get_ylim()
-    assert x_low == pytest.approx(X[0].min() - 1) and y_high == pytest.approx(X[1].max() + 1)
+    assert ax.get_xlim() == pytest.approx((X[0].min() - 1, X[0].max() + 1))
+    assert ax.get_ylim() == pytest.approx((X[1].min() - 1, X[1].max() + 1))
+    class_0, class_1 = ax.collections[0].get_paths()  # the filled regions, by level
+    P = to_numpy(net.predict_proba(X))[0]
+    sure_0, sure_1 = X[:, P < 0.1].T, X[:, P > 0.9].T
+    assert len(sure_0) > 50 and len(sure_1) > 50
+    assert class_0.contains_points(sure_0).all() and not class_1.contains_points(sure_0).any()
+    assert class_1.contains_points(sure_1).all() and not class_0.contains_points(sure_1).any()
     assert png_size(tmp_path / "boundary.png") == (600, 450)
 
 
