@@ -2,7 +2,8 @@
 
 Results go to stdout as ``name: value`` lines (``train accuracy: 0.9050``).
 Exit codes: 0 on success; 2 for bad input, with one line
-``dnn-xp: error: ...`` on stderr that says what to fix; 130 when interrupted.
+``dnn-xp: error: ...`` on stderr that says what to fix; 130 when interrupted;
+141 when the reader of stdout closed it early.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .network import Network
 PROG = "dnn-xp"
 BAD_INPUT = 2
 INTERRUPTED = 130
+BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports a program stopped by it
 GENERATED = {"flower": planar_flower, "moons": moons, "circles": circles}
 FILE_FORMATS = ("npz", "csv")
 DATASETS = (*GENERATED, "cat", *FILE_FORMATS)
@@ -75,6 +77,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:  # the reader went away (dnn-xp predict | head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
     except (ValueError, OSError, FloatingPointError, ImportError) as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"{PROG}: error: {message}", file=sys.stderr)

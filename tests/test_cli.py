@@ -315,3 +315,14 @@ def test_python_m_dnn_xp_runs_as_a_program(tmp_path):
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == f"dnn-xp: error: model file {str(tmp_path / 'absent.npz')!r} does not exist\n"
+
+
+def test_predict_into_a_closed_pipe_stops_quietly(tmp_path):
+    Network([2, 4, 1], hidden="tanh").save(tmp_path / "m.npz")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    reader = subprocess.Popen([sys.executable, "-m", "dnn_xp", "predict", "--model", str(tmp_path / "m.npz")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    reader.stdout.close()  # like `dnn-xp predict ... | head -0`
+    assert reader.wait(timeout=120) == 141
+    assert reader.stderr.read() == b""
+    reader.stderr.close()
