@@ -60,6 +60,10 @@ class _Library:
     def device_of(self, array: Any) -> Any:
         return None
 
+    def device_label(self, device: Any) -> str:
+        """A short name for a device of this library, as ``devices()`` lists them."""
+        return "cpu" if device is None else str(device)
+
     def owns(self, array: Any) -> bool:
         raise NotImplementedError
 
@@ -107,6 +111,9 @@ class _CuPy(_Library):
 
     def device_of(self, array):
         return array.device.id
+
+    def device_label(self, device):
+        return f"cuda:{device}"
 
     def owns(self, array):
         return array_api_compat.is_cupy_array(array)
@@ -160,6 +167,8 @@ class _Strict(_Library):
     def device(self, lib, spec):
         if spec is None:
             return lib.Device("CPU_DEVICE")
+        if isinstance(spec, lib.Device):  # a resolved backend's own device, passed on
+            spec = self.device_label(spec)
         names = self.devices(lib)
         if str(spec) not in names:
             raise BackendError(f"backend='array_api_strict' has devices {names}; got device={spec!r}")
@@ -178,8 +187,11 @@ class _Strict(_Library):
     def owns(self, array):
         return type(array).__module__.startswith("array_api_strict")
 
+    def device_label(self, device):
+        return str(device).split("'")[1]
+
     def devices(self, lib):
-        return [str(d).split("'")[1] for d in lib.__array_namespace_info__().devices()]
+        return [self.device_label(d) for d in lib.__array_namespace_info__().devices()]
 
 
 _LIBRARIES = {lib.name: lib for lib in (_NumPy(), _CuPy(), _Torch(), _Strict())}
@@ -224,6 +236,11 @@ class Backend:
 
     def owns(self, array: Any) -> bool:
         return self._library.owns(array)
+
+    @property
+    def device_label(self) -> str:
+        """The device as a short name: ``"cpu"``, ``"cuda:0"``, ``"device1"``."""
+        return self._library.device_label(self.device)
 
     def __repr__(self) -> str:
         device = "" if self.device is None else f", device={str(self.device)!r}"

@@ -1,13 +1,22 @@
-"""Data sets in the library's layout: ``X`` is ``(n_x, m)`` float64, ``Y`` is ``(1, m)`` float64."""
+"""Data sets in the library's layout: ``X`` is ``(n_x, m)`` float64, ``Y`` is ``(1, m)`` float64.
+
+Generated teaching sets (:func:`planar_flower`, :func:`moons`, :func:`circles`)
+need no download; :func:`load_cat` reads the course's HDF5 files and
+:func:`load_npz` / :func:`load_csv` read a user's file, where examples are rows.
+"""
 
 from __future__ import annotations
 
+import csv
+import zipfile
+import zlib
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from .backend import host_rng
+from .saving import is_zip
 
 IMAGE_SHAPE = (64, 64, 3)
 
@@ -28,6 +37,142 @@ def planar_flower(seed=1, m=400, petals=4):
         X[rows] = np.c_[r * np.sin(t), r * np.cos(t)]
         Y[rows] = j
     return X.T, Y.T
+
+
+def moons(m=400, noise=0.2, seed=1):
+    """Two interleaving half circles: ``X: (2, m)``, ``Y: (1, m)``, class 0 (upper moon) first.
+
+    Class 0 lies on ``(cos t, sin t)`` and class 1 on ``(1 - cos t, 0.5 - sin t)``
+    for ``t`` evenly spaced in ``[0, pi]``, plus Gaussian noise of standard deviation ``noise``.
+    """
+    rng = host_rng(seed)
+    n0 = m // 2
+    t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, m - n0)
+    X = np.concatenate([np.c_[np.cos(t0), np.sin(t0)], np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)]])
+    X += noise * rng.randn(m, 2)
+    return X.T, _two_classes(n0, m)
+
+
+def circles(m=400, noise=0.1, factor=0.5, seed=1):
+    """Two concentric circles: ``X: (2, m)``, ``Y: (1, m)``; class 0 (radius 1) first.
+
+    Class 1 has radius ``factor``; points are evenly spaced in angle, plus
+    Gaussian noise of standard deviation ``noise``.
+    """
+    if not 0 < factor < 1:
+        raise ValueError(f"factor is the inner radius over the outer one, between 0 and 1; got {factor!r}")
+    rng = host_rng(seed)
+    n0 = m // 2
+    t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
+    t1 = np.linspace(0, 2 * np.pi, m - n0, endpoint=False)
+    X = np.concatenate([np.c_[np.cos(t0), np.sin(t0)], factor * np.c_[np.cos(t1), np.sin(t1)]])
+    X += noise * rng.randn(m, 2)
+    return X.T, _two_classes(n0, m)
+
+
+def _two_classes(n0: int, m: int) -> np.ndarray:
+    return (np.arange(m) >= n0).astype(np.float64).reshape(1, m)
+
+
+def load_npz(path, n_features=None):
+    """A user's ``.npz`` with ``X: (m, n_x)`` and, optionally, labels ``Y: (m,)`` or ``(m, 1)``.
+
+    Returns ``(X: (n_x, m), Y: (1, m) or None)`` as float64; examples are rows in
+    the file and columns in the result. ``n_features``, when given, is checked.
+    """
+    path = _existing_file(path, "data file")
+    if not is_zip(path):
+        raise ValueError(f"{str(path)!r} is not an .npz file (a zip archive of arrays, as numpy.savez writes)")
+    try:
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as data:  # see saving.read_model
+            if "X" not in data.files:
+                raise ValueError(f"it has no array named 'X' (it has {', '.join(data.files) or 'none'})")
+            X, Y = data["X"], data["Y"] if "Y" in data.files else None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ValueError(f"{str(path)!r} is not a usable .npz data file: {exc}") from None
+    return _columns(X, Y, path, n_features)
+
+
+def load_csv(path, n_features=None):
+    """A user's ``.csv``: one example per row, features then the label in the last column.
+
+    A first row that is not numeric is taken as a header. Returns
+    ``(X: (n_x, m), Y: (1, m) or None)`` as float64: when ``n_features`` is
+    given and the rows have exactly that many values, there is no label column.
+    """
+    path = _existing_file(path, "data file")
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = [(number, row) for number, row in enumerate(csv.reader(handle), start=1) if row]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{str(path)!r} is not a readable CSV text file ({exc})") from None
+    if rows and not _numeric(rows[0][1]):
+        rows = rows[1:]
+    if not rows:
+        raise ValueError(f"{str(path)!r} has no data rows")
+    width = len(rows[0][1])
+    table = np.empty((len(rows), width))
+    for k, (number, row) in enumerate(rows):
+        if len(row) != width:
+            raise ValueError(f"{str(path)!r} line {number} has {len(row)} values, the first row {width}")
+        try:
+            table[k] = [float(value) for value in row]
+        except ValueError:
+            raise ValueError(f"{str(path)!r} line {number} has a value that is not a number: {row}") from None
+    if n_features is not None and width not in (n_features, n_features + 1):
+        raise ValueError(f"{str(path)!r} has {width} columns, but {n_features} features are expected: "
+                         f"{n_features} columns (no labels) or {n_features + 1} (features, then the label)")
+    labeled = n_features is None or width != n_features
+    if labeled and width < 2:
+        raise ValueError(f"{str(path)!r} has one column; it needs features and then the label column")
+    return _columns(table[:, :-1] if labeled else table, table[:, -1] if labeled else None, path, n_features)
+
+
+def _existing_file(path, what: str) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
+    return path
+
+
+def _numeric(row) -> bool:
+    try:
+        [float(value) for value in row]
+    except ValueError:
+        return False
+    return True
+
+
+def _columns(X, Y, path: Path, n_features):
+    """Rows-as-examples arrays from a file, checked and turned into ``(n_x, m)`` and ``(1, m)``."""
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf" or (Y is not None and np.asarray(Y).dtype.kind not in "biuf"):
+        raise ValueError(f"{str(path)!r}: X and Y must hold numbers; got dtypes {X.dtype} and "
+                         f"{np.asarray(Y).dtype}")
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"{str(path)!r}: X must be 2-D with one example per row, (m, n_x); "
+                         f"got shape {X.shape}")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"{str(path)!r} has {X.shape[1]} features per example but {n_features} are expected")
+    X = X.astype(np.float64).T
+    _check_finite(X, "X", path)
+    if Y is None:
+        return X, None
+    Y = np.asarray(Y, dtype=np.float64)
+    if Y.size != X.shape[1] or (Y.ndim == 2 and Y.shape[1] != 1) or Y.ndim > 2:
+        raise ValueError(f"{str(path)!r}: Y must hold one label per example, shape ({X.shape[1]},); "
+                         f"got shape {Y.shape}")
+    Y = Y.reshape(1, -1)
+    _check_finite(Y, "Y", path)
+    return X, Y
+
+
+def _check_finite(A, name: str, path: Path) -> None:
+    bad = ~np.isfinite(A)
+    if bad.any():
+        example = int(np.argwhere(bad)[0][1])
+        raise ValueError(f"{str(path)!r}: {name} has {int(bad.sum())} NaN or infinite values "
+                         f"(first in example {example}, counting from 0); clean or impute them first")
 
 
 class CatData(NamedTuple):
@@ -66,14 +211,18 @@ def _read_cat_split(path: Path, split: str):
                                 f"{path.name} into that folder")
     if not h5py.is_hdf5(path):
         raise ValueError(f"{str(path)!r} is not an HDF5 file (a Git LFS pointer or a broken download?)")
-    with h5py.File(path, "r") as f:
-        names = {f"{split}_set_x", f"{split}_set_y"}
-        if not names <= set(f.keys()):
-            raise ValueError(f"{str(path)!r} lacks the arrays {sorted(names - set(f.keys()))}; "
-                             f"it has {sorted(f.keys())}")
-        images = np.asarray(f[f"{split}_set_x"])
-        labels = np.asarray(f[f"{split}_set_y"]).reshape(-1)
-        classes = [c.decode() for c in np.asarray(f["list_classes"])] if "list_classes" in f else ["non-cat", "cat"]
+    try:
+        with h5py.File(path, "r") as f:
+            names = {f"{split}_set_x", f"{split}_set_y"}
+            if not names <= set(f.keys()):
+                raise ValueError(f"{str(path)!r} lacks the arrays {sorted(names - set(f.keys()))}; "
+                                 f"it has {sorted(f.keys())}")
+            images = np.asarray(f[f"{split}_set_x"])
+            labels = np.asarray(f[f"{split}_set_y"]).reshape(-1)
+            classes = ([c.decode() for c in np.asarray(f["list_classes"])] if "list_classes" in f
+                       else ["non-cat", "cat"])
+    except OSError as exc:  # h5py's error for a truncated or damaged file
+        raise ValueError(f"{str(path)!r} is a damaged HDF5 file ({exc}); download it again") from None
     if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE or images.shape[0] != labels.shape[0]:
         raise ValueError(f"{str(path)!r}: expected images (m, 64, 64, 3) and labels (m,), "
                          f"got {images.shape} and {labels.shape}")

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import __version__
 from .activations import get_activation
-from .backend import DTYPES, Backend, resolve_backend, to_numpy
+from .backend import DTYPES, Backend, BackendError, resolve_backend, to_numpy
 from .core import backward, cost, forward, probabilities, update
 from .initializers import check_layer_dims, initial_layers
 from .losses import get_output
@@ -184,7 +184,7 @@ class Network:
                         )
                     history.record(i, value)
                     if print_cost:
-                        print(f"Cost after iteration {i}: {value}")
+                        print(f"Cost after iteration {i}: {value}", flush=True)
                     if bar is not None:
                         bar.set_postfix(cost=f"{value:.6f}", refresh=False)
                 layers = update(layers, backward(layers, cache, Y, hidden, output, xp, learning_rate))
@@ -269,12 +269,17 @@ class Network:
         """Read a model saved by :meth:`save` onto any backend, parameters bit for bit."""
         arrays, meta = read_model(path)
         try:
+            if any(np.ndim(array) != 2 for array in arrays.values()):
+                raise ValueError(f"every parameter must be 2-D; got shapes "
+                                 f"{ {name: np.shape(a) for name, a in arrays.items()} }")
             net = cls.from_parameters(arrays, meta["hidden"], meta["output"], backend, device, meta["dtype"])
             if net.layer_dims != meta["layer_dims"]:
                 raise ValueError(f"arrays give layer_dims {net.layer_dims}, description {meta['layer_dims']}")
-        except (KeyError, ValueError) as exc:
+            net.iterations_trained = int(meta.get("iterations_trained", 0))
+        except BackendError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{str(path)!r} is an inconsistent dnn_xp model: {exc}") from None
-        net.iterations_trained = int(meta.get("iterations_trained", 0))
         net._checkpoint = meta.get("checkpoint")
         return net
 
