@@ -160,6 +160,8 @@ class _Strict(_Library):
     def device(self, lib, spec):
         if spec is None:
             return lib.Device("CPU_DEVICE")
+        if isinstance(spec, lib.Device):  # e.g. x.device, as the wrong-device error suggests
+            return spec
         names = self.devices(lib)
         if str(spec) not in names:
             raise BackendError(f"backend='array_api_strict' has devices {names}; got device={spec!r}")
