@@ -240,7 +240,7 @@ class Network:
         xp = self.backend.xp
         P = self.predict(X)
         Y = self._labels(Y, P.shape[1], self._parameter_dtype())
-        return float(xp.mean(xp.astype(P == Y, P.dtype)))
+        return int(xp.sum(xp.astype(P == Y, xp.int64))) / math.prod(P.shape)  # exact in any dtype
 
     def cost(self, X, Y) -> float:
         """The output layer's cost (cross-entropy for sigmoid) on ``(X, Y)``."""
