@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dnn_xp import Network, resolve_backend, to_numpy
+from dnn_xp import Network, course, resolve_backend, to_numpy
 from dnn_xp.activations import get_activation
 from dnn_xp.backend import backend_of
 from dnn_xp.core import backward, cost, forward, probabilities
@@ -133,3 +133,27 @@ def test_strict_backend_names_its_devices():
     net = Network([2, 1], backend="array_api_strict", device="device1")
     assert net.parameters["W1"].device == backend.xp.Device("device1")
     assert "array_api_strict" in repr(net) and "float64" in repr(net)
+
+
+def test_course_functions_on_every_backend(case, capsys):
+    """``dnn_xp.course`` reads the namespace from its arguments: the course's loop runs anywhere."""
+    rng = np.random.RandomState(3)
+    X, Y = rng.randn(4, 30), (rng.rand(1, 30) > 0.5).astype(float)
+    dims = [4, 5, 3, 1]
+    params_ref, costs_ref = course.L_layer_model(X, Y, dims, 0.1, 150)
+    params, costs = course.L_layer_model(case.asarray(X), case.asarray(Y), dims, 0.1, 150)
+    assert len(costs) == len(costs_ref) == 3
+    assert costs_ref[-1] < costs_ref[0]
+    np.testing.assert_allclose(costs, costs_ref, rtol=case.rtol)
+    for name, value in params.items():
+        np.testing.assert_allclose(case.check(value), params_ref[name], rtol=case.rtol, atol=1e-6, err_msg=name)
+
+    course.predict(X, Y, params_ref)
+    p = course.predict(case.asarray(X), case.asarray(Y), params)
+    printed_ref, printed = capsys.readouterr().out.splitlines()
+    assert printed.startswith("Accuracy: ")
+    assert float(printed.split()[1]) == pytest.approx(float(printed_ref.split()[1]), abs=1 / 30)
+    assert set(np.unique(case.check(p))) <= {0.0, 1.0}
+    cost_value = course.compute_cost(course.L_model_forward(case.asarray(X), params)[0], case.asarray(Y))
+    assert cost_value.shape == ()
+    case.check(cost_value)
