@@ -135,6 +135,13 @@ def test_strict_array_on_the_wrong_device():
         net.predict(on_cpu)
 
 
+def test_torch_tensor_on_another_device():
+    torch = pytest.importorskip("torch")
+    net = Network([3, 2, 1], backend="torch", device="cpu")
+    with pytest.raises(ValueError, match=r"X is on device device\(type='meta'\) but the backend uses"):
+        net.fit(torch.empty((3, 5), dtype=torch.float64, device="meta"), Y)
+
+
 def test_the_suggested_device_works():
     """The wrong-device error suggests ``device=<the array's device>``; following it must work."""
     xp = resolve_backend("array_api_strict", "device1").xp
