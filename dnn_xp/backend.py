@@ -212,24 +212,25 @@ class Backend:
         """The namespace's dtype object for ``"float32"`` or ``"float64"``."""
         return getattr(self.xp, name)
 
-    def asarray(self, array: Any, dtype: Any = None) -> Any:
+    def asarray(self, array: Any, dtype: Any = None, name: str = "array") -> Any:
         """Move a host (NumPy) array, or check an array of this backend, onto the device.
 
         Arrays of this backend that are already on the device are returned as they
         are (cast to ``dtype`` when it differs); arrays of another library or device
-        raise, since a silent copy would hide a transfer.
+        raise, since a silent copy would hide a transfer. ``name`` is the argument
+        named in those errors.
         """
         if self._library.owns(array):
             where = self._library.device_of(array)
             if where != self.device:
                 raise ValueError(
-                    f"array is on device {where!r} but the backend uses {self.device!r}; "
+                    f"{name} is on device {where!r} but the backend uses {self.device!r}; "
                     f"move it with dnn_xp.to_numpy() or pick device={where!r}"
                 )
             return array if dtype is None or array.dtype == dtype else self.xp.astype(array, dtype)
         if not isinstance(array, np.ndarray) and _owner(array) is not None:
             raise TypeError(
-                f"got a {_owner(array).name} array but the backend is {self.name!r}; "
+                f"{name} is a {_owner(array).name} array but the backend is {self.name!r}; "
                 f"pass a NumPy array or a {self.name} array"
             )
         return self._library.asarray(self._module, np.asarray(array), dtype, self.device)

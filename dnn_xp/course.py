@@ -169,8 +169,10 @@ def _train(parameters, step, num_iterations, print_cost):
 
 
 def _on_backend_of(X, parameters):
+    """``parameters`` on the backend and device of ``X``, in X's dtype when X is floating."""
     target = backend_of(X)
-    return {name: target.asarray(value) for name, value in parameters.items()}
+    dtype = X.dtype if target.xp.isdtype(X.dtype, "real floating") else None
+    return {name: target.asarray(value, dtype) for name, value in parameters.items()}
 
 
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):

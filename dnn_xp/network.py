@@ -101,13 +101,13 @@ class Network:
                     f"W{l} has shape {tuple(W.shape)} and b{l} {tuple(b.shape)}; expected "
                     f"({dims[l]}, {dims[l - 1]}) and ({dims[l]}, 1)"
                 )
-            layers.append((net._to_backend(W, dtype_name), net._to_backend(b, dtype_name)))
+            layers.append((net._to_backend(W, dtype_name, f"W{l}"), net._to_backend(b, dtype_name, f"b{l}")))
         net._layers = layers
         return net
 
     # ------------------------------------------------------------------ inputs
-    def _to_backend(self, array, dtype_name: str):
-        return self.backend.asarray(array, self.backend.dtype(dtype_name))
+    def _to_backend(self, array, dtype_name: str, name: str):
+        return self.backend.asarray(array, self.backend.dtype(dtype_name), name)
 
     def _float_dtype_name(self, array) -> str:
         """``"float32"``/``"float64"`` for such an array of NumPy or the backend, else ``"float64"``."""
@@ -127,7 +127,7 @@ class Network:
         if not hasattr(X, "shape"):
             X = np.asarray(X)
         check_matrix(X, "X", rows=self.layer_dims[0])
-        X = self._to_backend(X, dtype_name)
+        X = self._to_backend(X, dtype_name, "X")
         check_matrix(X, "X", xp=self.backend.xp)
         return X
 
@@ -137,7 +137,7 @@ class Network:
         if len(Y.shape) == 1:
             raise ValueError(f"Y must be 2-D, shape ({self.layer_dims[-1]}, m); got shape {tuple(Y.shape)} "
                              f"(use Y.reshape(1, -1))")
-        Y = self._to_backend(Y, dtype_name)
+        Y = self._to_backend(Y, dtype_name, "Y")
         check_labels(Y, m, self.layer_dims[-1], self.output.classifies, self.backend.xp)
         return Y
 
@@ -240,7 +240,7 @@ class Network:
         xp = self.backend.xp
         P = self.predict(X)
         Y = self._labels(Y, P.shape[1], self._parameter_dtype())
-        return float(xp.mean(xp.astype(P == Y, P.dtype)))
+        return int(xp.sum(xp.astype(P == Y, xp.int64))) / math.prod(P.shape)  # exact in any dtype
 
     def cost(self, X, Y) -> float:
         """The output layer's cost (cross-entropy for sigmoid) on ``(X, Y)``."""
