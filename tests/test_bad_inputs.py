@@ -220,3 +220,13 @@ def test_torch_cuda_without_a_gpu():
         pytest.skip("torch sees a CUDA GPU here")
     with pytest.raises(BackendError, match=r"backend='torch' cannot use device 'cuda:0'.*device='cpu'"):
         Network([3, 1], backend="torch", device="cuda")
+
+
+def test_huge_finite_inputs_pass_the_finite_check_silently(case):
+    """Entries near the float maximum are finite: no false NaN/Inf error and no overflow warning."""
+    from dnn_xp.validation import check_matrix
+
+    big = np.finfo(case.dtype).max / 2
+    check_matrix(case.asarray(np.full((3, 5), big)), "X", xp=case.xp)
+    with pytest.raises(ValueError, match="X contains NaN or Inf"):
+        check_matrix(case.asarray(_with(np.full((3, 5), big), (2, 4), np.nan)), "X", xp=case.xp)
