@@ -3,7 +3,11 @@
 Every implementation is built from the same host float64 weights (drawn by
 :func:`dnn_xp.initializers.initial_layers`) and the same data, and is returned as
 a zero-argument callable that runs one training iteration and waits for the
-device (GPU work is asynchronous). Data are synthetic with the course's shapes:
+device (GPU work is asynchronous). Like :meth:`dnn_xp.Network.fit`, each call
+trains on from the weights the previous call left: repeating a step from the
+same weights and dropping its result is not what training does, and it makes
+glibc hand the freed buffers back to the OS, so the next step page-faults them
+in again (about 1 ms a step for the cat shape in float64). Data are synthetic with the course's shapes:
 ``X`` uniform in [0, 1) like pixels / 255, ``Y`` 0/1 labels.
 """
 
@@ -114,35 +118,37 @@ def synchronizer(backend: Backend | None) -> Callable[[], None]:
 
 
 # --------------------------------------------------------------------------- implementations
-def vectorized(p: Problem) -> Callable:
-    """One ``core.train_step`` on the whole batch."""
-    hidden, output, xp, sync = get_activation(p.shape.hidden), get_output("sigmoid"), p.backend.xp, synchronizer(p.backend)
+def _training(step: Callable, layers: list, sync: Callable[[], None] = lambda: None) -> Callable:
+    """A callable running ``layers = step(layers)[0]``, one iteration per call; returns the new layers."""
+    state = [layers]
 
-    def step():
-        result = core.train_step(p.layers, p.X, p.Y, p.shape.learning_rate, hidden, output, xp)
+    def iteration():
+        state[0] = step(state[0])[0]
         sync()
-        return result
+        return state[0]
 
-    return step
+    return iteration
+
+
+def vectorized(p: Problem) -> Callable:
+    """``core.train_step`` on the whole batch."""
+    hidden, output, lr, xp = get_activation(p.shape.hidden), get_output("sigmoid"), p.shape.learning_rate, p.backend.xp
+    return _training(lambda layers: core.train_step(layers, p.X, p.Y, lr, hidden, output, xp), p.layers,
+                     synchronizer(p.backend))
 
 
 def per_example(p: Problem) -> Callable:
-    """One :func:`dnn_xp.loops.per_example_step`: a Python loop over the m columns."""
-    sync = synchronizer(p.backend)
-
-    def step():
-        result = loops.per_example_step(p.layers, p.X, p.Y, p.shape.learning_rate, p.shape.hidden, "sigmoid",
-                                        p.backend.xp)
-        sync()
-        return result
-
-    return step
+    """:func:`dnn_xp.loops.per_example_step`: a Python loop over the m columns."""
+    hidden, lr, xp = p.shape.hidden, p.shape.learning_rate, p.backend.xp
+    return _training(lambda layers: loops.per_example_step(layers, p.X, p.Y, lr, hidden, "sigmoid", xp), p.layers,
+                     synchronizer(p.backend))
 
 
 def scalar(p: Problem) -> Callable:
-    """One :func:`dnn_xp.loops.scalar_step`: Python loops over examples, units and weights."""
-    return lambda: loops.scalar_step(p.host_layers, p.host_X, p.host_Y, p.shape.learning_rate, p.shape.hidden,
-                                     "sigmoid")
+    """:func:`dnn_xp.loops.scalar_step`: Python loops over examples, units and weights."""
+    hidden, lr = p.shape.hidden, p.shape.learning_rate
+    return _training(lambda layers: loops.scalar_step(layers, p.host_X, p.host_Y, lr, hidden, "sigmoid"),
+                     p.host_layers)
 
 
 class TorchEager:
@@ -200,6 +206,11 @@ def handwritten_step(layers, X, Y, learning_rate):
     dW1 = dZ1 @ X.T
     db1 = np.sum(dZ1, axis=1, keepdims=True)
     return [(W1 - dW1, b1 - db1), (W2 - dW2, b2 - db2)]
+
+
+def handwritten(layers, X, Y, learning_rate) -> Callable:
+    """:func:`handwritten_step` training on from ``layers`` (NumPy arrays)."""
+    return _training(lambda current: (handwritten_step(current, X, Y, learning_rate),), layers)
 
 
 def matmuls(p: Problem) -> Callable:
