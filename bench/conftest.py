@@ -8,6 +8,8 @@ case once on tiny sizes, so the benchmarks and their correctness checks never ro
 from __future__ import annotations
 
 import os
+import resource
+import time
 
 import pytest
 
@@ -47,6 +49,34 @@ def pytest_generate_tests(metafunc):
     if "width" in metafunc.fixturenames:
         points = workloads.SMOKE_SCALING_WIDTHS if smoke else workloads.SCALING_WIDTHS
         metafunc.parametrize("width", points, ids=[f"width={w}" for w in points])
+
+
+def _cpu_snapshot():
+    """(wall seconds, CPU seconds busy on the whole machine, CPU seconds of this process), or None."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(x) for x in f.readline().split()[1:9]]  # user nice system idle iowait irq softirq steal
+    except OSError:
+        return None
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    busy = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+    return time.perf_counter(), busy, usage.ru_utime + usage.ru_stime
+
+
+@pytest.fixture(autouse=True)
+def _others_cpu(request):
+    """Record in each benchmark's ``extra_info["others_cpu"]`` how many cores other processes kept busy.
+
+    Timings taken while other work ran on the machine are not measurements of
+    dnn_xp; the report flags them.
+    """
+    before = _cpu_snapshot()
+    yield
+    bench = request.node.funcargs.get("benchmark")
+    after = _cpu_snapshot()
+    if bench is not None and before is not None and after is not None and after[0] > before[0]:
+        others = (after[1] - before[1]) - (after[2] - before[2])
+        bench.extra_info["others_cpu"] = round(max(others, 0.0) / (after[0] - before[0]), 3)
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,9 @@ from dnn_xp import Network
 DTYPES = ["float64", "float32"]
 
 
-def _rounds(smoke, full):
-    return 1 if smoke else full
+def _rounds(smoke):
+    """Paired rounds: one in smoke runs; else as many as fit in ``paired``'s time budget."""
+    return 1 if smoke else 10_000
 
 
 def _numpy_problem(shape, dtype):
@@ -38,7 +39,7 @@ def test_cat_step_vs_its_matmuls(benchmark, shapes, smoke, dtype):
     _label(benchmark, f"cat-{dtype}: step / matmuls")
     problem = _numpy_problem(shapes["cat"], dtype)
     workloads.paired(benchmark, workloads.vectorized(problem), workloads.matmuls(problem),
-                     rounds=_rounds(smoke, 60), names=("step", "matmuls"), target=1.10,
+                     rounds=_rounds(smoke), names=("step", "matmuls"), target=1.10,
                      what=f"cat {dtype}: one vectorized iteration / its matrix products alone")
 
 
@@ -55,7 +56,7 @@ def test_planar_step_vs_handwritten_numpy(benchmark, shapes, smoke, dtype):
             np.testing.assert_array_equal(W, np.asarray(eW))
             np.testing.assert_array_equal(b, np.asarray(eb))
     workloads.paired(benchmark, step, by_hand,
-                     rounds=_rounds(smoke, 200), names=("step", "hand-written"), target=1.2,
+                     rounds=_rounds(smoke), names=("step", "hand-written"), target=1.2,
                      what=f"planar {dtype}: one vectorized iteration / a hand-written NumPy step")
 
 
@@ -67,7 +68,7 @@ def test_faster_than_torch_eager(benchmark, shapes, smoke, shape_name, dtype):
     problem = _numpy_problem(shapes[shape_name], dtype)
     peer = workloads.TorchEager(problem, "cpu")
     workloads.paired(benchmark, workloads.vectorized(problem), peer.step,
-                     rounds=_rounds(smoke, 60 if shape_name == "cat" else 200), names=("step", "torch eager"),
+                     rounds=_rounds(smoke), names=("step", "torch eager"),
                      target=1.0, what=f"{shape_name} {dtype}: one vectorized iteration / one PyTorch eager "
                                       f"iteration (CPU)")
 

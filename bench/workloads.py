@@ -250,38 +250,39 @@ def _summary(times: list[float]) -> dict:
     return {"min": min(times), "median": statistics.median(times), "rounds": len(times)}
 
 
-def paired(benchmark, numerator: Callable, denominator: Callable, rounds: int, names: tuple[str, str],
-           target: float, what: str, min_seconds: float = 0.005) -> dict:
-    """Time two functions side by side in this process and record their ratio in ``extra_info``.
-
-    Each round times a batch of calls of ``numerator`` and one of ``denominator``
-    (the order alternates between rounds, so drifts in clock speed hit both),
-    with enough calls per batch to last ``min_seconds``. pytest-benchmark times
-    the rounds themselves (its entry is one paired round). The ratio is
-    numerator / denominator, both sides with the same statistic (min, and median).
-    ``target`` is the largest acceptable ratio.
-    """
-    numerator(), denominator()
+def _timed(fn: Callable, calls: int = 1) -> float:
+    """Seconds per call of ``fn`` over ``calls`` back-to-back calls."""
     start = time.perf_counter()
-    numerator()
-    calls = max(1, int(min_seconds / max(time.perf_counter() - start, 1e-9)))
-    times = ([], [])
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
 
-    def batch(fn):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        return (time.perf_counter() - t0) / calls
 
-    def one_round():
-        if len(times[0]) % 2 == 0:
-            times[0].append(batch(numerator))
-            times[1].append(batch(denominator))
-        else:
-            times[1].append(batch(denominator))
-            times[0].append(batch(numerator))
+def paired(benchmark, numerator: Callable, denominator: Callable, names: tuple[str, str], target: float,
+           what: str, rounds: int, max_seconds: float = 6.0, min_seconds: float = 0.005) -> dict:
+    """Time two functions side by side in this process and record their ratio in ``extra_info["ratio"]``.
 
-    benchmark.pedantic(one_round, rounds=rounds, iterations=1, warmup_rounds=0)
+    Each round times a batch of calls of ``numerator`` and a batch of ``denominator``
+    (the order alternates between rounds, so drifts in clock speed hit both
+    sides), with enough calls per batch to last ``min_seconds``; rounds stop at
+    ``rounds`` or after ``max_seconds``. The ratio is numerator / denominator, with
+    the same statistic on both sides (min, and median). ``target`` is the largest
+    acceptable ratio. pytest-benchmark's own entry times the whole measurement.
+    """
+    times: tuple[list, list] = ([], [])
+
+    def measurement():
+        numerator(), denominator()
+        calls = max(1, int(min_seconds / max(min(_timed(numerator) for _ in range(3)), 1e-9)))
+        deadline = time.perf_counter() + max_seconds
+        for r in range(rounds):
+            for side in ((0, 1) if r % 2 == 0 else (1, 0)):
+                times[side].append(_timed((numerator, denominator)[side], calls))
+            if time.perf_counter() > deadline:
+                break
+        return calls
+
+    calls = benchmark.pedantic(measurement, rounds=1, iterations=1, warmup_rounds=0)
     top, bottom = _summary(times[0]), _summary(times[1])
     info = {
         "what": what,

@@ -24,6 +24,7 @@ from pathlib import Path
 from . import __version__
 
 STAT = "min"  # the statistic speed-ups and curves use; on a shared machine noise only adds time
+BUSY = 0.1  # cores other processes used during a case, above which its timing is marked unreliable
 STEP_BASELINE = "vectorized-numpy-float64"
 DEMO_BASELINE = "xp-vecdot-numpy"
 _LIBRARIES = ("numpy", "torch", "array-api-compat", "cupy", "pytest-benchmark")
@@ -80,6 +81,16 @@ def _label(bench: dict) -> str:
     return bench.get("extra_info", {}).get("case") or bench.get("param") or bench["name"]
 
 
+def _others(bench: dict) -> float | None:
+    """Cores other processes kept busy while the case ran (recorded by ``bench/conftest.py``)."""
+    return bench.get("extra_info", {}).get("others_cpu")
+
+
+def _flag(bench: dict) -> str:
+    others = _others(bench)
+    return " †" if others is not None and others > BUSY else ""
+
+
 def _groups(data: dict) -> dict[str, list[dict]]:
     groups: dict[str, list[dict]] = {}
     for bench in data["benchmarks"]:
@@ -120,6 +131,13 @@ def _header(data: dict, source: Path, png: Path | None) -> list[str]:
         f"- Times are per call (one training iteration, unless stated): min and median over the rounds; "
         f"speed-ups and curves use the {STAT} (the same statistic on both sides).",
     ]
+    others = [(_others(b), _label(b)) for b in data["benchmarks"] if _others(b) is not None]
+    if others:
+        busy = [o for o in others if o[0] > BUSY]
+        lines.append(f"- Other processes on the machine kept {sum(o for o, _ in others) / len(others):.2f} cores busy "
+                     f"on average while the cases ran (at most {max(others)[0]:.2f}, in {max(others)[1]}); "
+                     + (f"{len(busy)} cases ran while they used more than {BUSY} core and are marked †."
+                        if busy else f"no case ran while they used more than {BUSY} core."))
     if not any(re.search(r"cupy|cuda", _label(b)) for b in data["benchmarks"]):
         lines.append("- GPU cases (CuPy, torch CUDA) did not run: no usable GPU on this machine.")
     if png is not None:
@@ -152,7 +170,7 @@ def _targets(benches: list[dict]) -> list[str]:
         met = "yes" if r["ratio_min"] <= r["target"] else "**NO**"
         if (r["ratio_median"] <= r["target"]) != (r["ratio_min"] <= r["target"]):
             met += " (median disagrees)"
-        lines.append(f"| {r['what']} | {sides[0]} | {sides[1]} | {r['ratio_min']:.3f} | {r['ratio_median']:.3f} "
+        lines.append(f"| {r['what']}{_flag(bench)} | {sides[0]} | {sides[1]} | {r['ratio_min']:.3f} | {r['ratio_median']:.3f} "
                      f"| <= {r['target']:g} | {met} |")
     return lines
 
@@ -183,12 +201,12 @@ def _speedups(groups: dict[str, list[dict]]) -> list[str]:
         for name in columns:
             if name in cases:
                 t = cases[name]["stats"][STAT]
-                cells.append(f"{_seconds(t)} ({_times(t / base['stats'][STAT])})")
+                cells.append(f"{_seconds(t)}{_flag(cases[name])} ({_times(t / base['stats'][STAT])})")
             else:
                 cells.append("not run")
         info = base["extra_info"]
         lines.append(f"| {group.removeprefix('step-')} | {info['layer_dims']}, m={info['m']} "
-                     f"| {_seconds(base['stats'][STAT])} | " + " | ".join(cells) + " |")
+                     f"| {_seconds(base['stats'][STAT])}{_flag(base)} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -201,7 +219,7 @@ def _group_table(group: str, benches: list[dict], baseline: str | None) -> list[
              "| --- | --- | --- | --- |" + (" --- |" if base else "")]
     for bench in sorted(benches, key=lambda b: b["stats"][STAT]):
         s = bench["stats"]
-        row = f"| {_label(bench)} | {_seconds(s['min'])} | {_seconds(s['median'])} | {s['rounds']} |"
+        row = f"| {_label(bench)}{_flag(bench)} | {_seconds(s['min'])} | {_seconds(s['median'])} | {s['rounds']} |"
         if base:
             row += f" {_times(s[STAT] / base['stats'][STAT])} |"
         lines.append(row)
@@ -211,7 +229,7 @@ def _group_table(group: str, benches: list[dict], baseline: str | None) -> list[
 def _scaling_table(group: str, benches: list[dict]) -> list[str]:
     curves = sorted({b["extra_info"]["case"] for b in benches})
     xs = sorted({b["extra_info"]["x"] for b in benches})
-    table = {(b["extra_info"]["case"], b["extra_info"]["x"]): b["stats"][STAT] for b in benches}
+    table = {(b["extra_info"]["case"], b["extra_info"]["x"]): b for b in benches}
     name = group.removeprefix("scaling-")
     first = benches[0]["extra_info"]
     network = (f"network {first['layer_dims']}" if name == "m"
@@ -220,11 +238,12 @@ def _scaling_table(group: str, benches: list[dict]) -> list[str]:
              f"| {name} | " + " | ".join(curves) + " |" + (" loop / vectorized |" if len(curves) > 1 else ""),
              "| --- |" + " --- |" * (len(curves) + (len(curves) > 1))]
     for x in xs:
-        cells = [_seconds(table[(c, x)]) if (c, x) in table else "-" for c in curves]
+        cells = [_seconds(table[(c, x)]["stats"][STAT]) + _flag(table[(c, x)]) if (c, x) in table else "-"
+                 for c in curves]
         row = f"| {x} | " + " | ".join(cells) + " |"
         if len(curves) > 1:
             loop, vec = table.get(("per-example-numpy", x)), table.get(("vectorized-numpy", x))
-            row += f" {_times(loop / vec)} |" if loop and vec else " - |"
+            row += f" {_times(loop['stats'][STAT] / vec['stats'][STAT])} |" if loop and vec else " - |"
         lines.append(row)
     return lines
 
@@ -283,7 +302,7 @@ def plot_scaling(data: dict, path: Path) -> bool:
         ax.set_yscale("log")
         xs = sorted({b["extra_info"]["x"] for b in benches})
         ax.set_xticks(xs, [str(x) for x in xs])
-        ax.minorticks_off()
+        ax.set_xticks([], minor=True)
         ax.set_ylabel(f"seconds per training iteration ({STAT})")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
