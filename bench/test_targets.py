@@ -1,7 +1,7 @@
 """The core's speed and memory targets, each measured side by side in this process.
 
 Group ``targets``; each entry records in ``extra_info`` the two sides' times (min and median over
-paired rounds, same statistic on both sides) and their ratio against the target:
+calls in alternating blocks, the same statistic on both sides) and their ratio against the target:
 
 - cat shape: one iteration of the vectorized NumPy core <= 1.10 x the matrix products it needs;
 - planar shape (overhead-bound): <= 1.2 x a minimal hand-written NumPy step of the same math;
@@ -20,9 +20,9 @@ from dnn_xp import Network
 DTYPES = ["float64", "float32"]
 
 
-def _rounds(smoke):
-    """Paired rounds: one in smoke runs; else as many as fit in ``paired``'s time budget."""
-    return 1 if smoke else 10_000
+def _blocks(smoke):
+    """Blocks of calls per side for ``workloads.paired``: 6 of about half a second (one short one in smoke runs)."""
+    return {"blocks": 1, "block_seconds": 0.0} if smoke else {"blocks": 6, "block_seconds": 0.5}
 
 
 def _numpy_problem(shape, dtype):
@@ -39,7 +39,7 @@ def test_cat_step_vs_its_matmuls(benchmark, shapes, smoke, dtype):
     _label(benchmark, f"cat-{dtype}: step / matmuls")
     problem = _numpy_problem(shapes["cat"], dtype)
     workloads.paired(benchmark, workloads.vectorized(problem), workloads.matmuls(problem),
-                     rounds=_rounds(smoke), names=("step", "matmuls"), target=1.10,
+                     **_blocks(smoke), names=("step", "matmuls"), target=1.10,
                      what=f"cat {dtype}: one vectorized iteration / its matrix products alone")
 
 
@@ -56,7 +56,7 @@ def test_planar_step_vs_handwritten_numpy(benchmark, shapes, smoke, dtype):
             np.testing.assert_array_equal(W, np.asarray(eW))
             np.testing.assert_array_equal(b, np.asarray(eb))
     workloads.paired(benchmark, step, by_hand,
-                     rounds=_rounds(smoke), names=("step", "hand-written"), target=1.2,
+                     **_blocks(smoke), names=("step", "hand-written"), target=1.2,
                      what=f"planar {dtype}: one vectorized iteration / a hand-written NumPy step")
 
 
@@ -68,7 +68,7 @@ def test_faster_than_torch_eager(benchmark, shapes, smoke, shape_name, dtype):
     problem = _numpy_problem(shapes[shape_name], dtype)
     peer = workloads.TorchEager(problem, "cpu")
     workloads.paired(benchmark, workloads.vectorized(problem), peer.step,
-                     rounds=_rounds(smoke), names=("step", "torch eager"),
+                     **_blocks(smoke), names=("step", "torch eager"),
                      target=1.0, what=f"{shape_name} {dtype}: one vectorized iteration / one PyTorch eager "
                                       f"iteration (CPU)")
 

@@ -250,45 +250,47 @@ def _summary(times: list[float]) -> dict:
     return {"min": min(times), "median": statistics.median(times), "rounds": len(times)}
 
 
-def _timed(fn: Callable, calls: int = 1) -> float:
-    """Seconds per call of ``fn`` over ``calls`` back-to-back calls."""
-    start = time.perf_counter()
-    for _ in range(calls):
+def _block(fn: Callable, seconds: float) -> list[float]:
+    """Seconds taken by each of back-to-back calls of ``fn`` for about ``seconds`` (at least one call)."""
+    times = []
+    end = time.perf_counter() + seconds
+    while True:
+        start = time.perf_counter()
         fn()
-    return (time.perf_counter() - start) / calls
+        now = time.perf_counter()
+        times.append(now - start)
+        if now >= end:
+            return times
 
 
 def paired(benchmark, numerator: Callable, denominator: Callable, names: tuple[str, str], target: float,
-           what: str, rounds: int, max_seconds: float = 6.0, min_seconds: float = 0.005) -> dict:
+           what: str, blocks: int, block_seconds: float = 0.5) -> dict:
     """Time two functions side by side in this process and record their ratio in ``extra_info["ratio"]``.
 
-    Each round times a batch of calls of ``numerator`` and a batch of ``denominator``
-    (the order alternates between rounds, so drifts in clock speed hit both
-    sides), with enough calls per batch to last ``min_seconds``; rounds stop at
-    ``rounds`` or after ``max_seconds``. The ratio is numerator / denominator, with
-    the same statistic on both sides (min, and median). ``target`` is the largest
-    acceptable ratio. pytest-benchmark's own entry times the whole measurement.
+    The two sides run in alternating blocks of back-to-back calls, ``blocks``
+    blocks each, the order swapping every round so that drifts in clock speed
+    hit both. Blocks last ``block_seconds`` because a threaded library keeps its
+    threads spinning for a while after a call (OpenMP's default block time is
+    200 ms) and would slow the other side's first calls. The ratio is
+    numerator / denominator with the same statistic on both sides: the min over
+    all calls, and the median. ``target`` is the largest acceptable ratio.
+    pytest-benchmark's own entry times the whole measurement.
     """
     times: tuple[list, list] = ([], [])
+    sides = (numerator, denominator)
 
     def measurement():
         numerator(), denominator()
-        calls = max(1, int(min_seconds / max(min(_timed(numerator) for _ in range(3)), 1e-9)))
-        deadline = time.perf_counter() + max_seconds
-        for r in range(rounds):
+        for r in range(blocks):
             for side in ((0, 1) if r % 2 == 0 else (1, 0)):
-                times[side].append(_timed((numerator, denominator)[side], calls))
-            if time.perf_counter() > deadline:
-                break
-        return calls
+                times[side].extend(_block(sides[side], block_seconds))
 
-    calls = benchmark.pedantic(measurement, rounds=1, iterations=1, warmup_rounds=0)
+    benchmark.pedantic(measurement, rounds=1, iterations=1, warmup_rounds=0)
     top, bottom = _summary(times[0]), _summary(times[1])
     info = {
         "what": what,
         "numerator": names[0],
         "denominator": names[1],
-        "calls_per_batch": calls,
         names[0]: top,
         names[1]: bottom,
         "ratio_min": top["min"] / bottom["min"],

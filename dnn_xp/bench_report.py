@@ -149,7 +149,7 @@ def _targets(benches: list[dict]) -> list[str]:
     lines = [
         "## Targets",
         "",
-        "Each ratio is measured side by side in one process (interleaved rounds); verdict on the min of "
+        "Each ratio is measured side by side in one process (alternating blocks of calls); verdict on the min of "
         "each side, median shown too.",
         "",
         "| target | numerator: min / median | denominator: min / median | ratio (min) | ratio (median) "
