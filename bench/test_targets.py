@@ -48,7 +48,8 @@ def test_planar_step_vs_handwritten_numpy(benchmark, shapes, smoke, dtype):
     _label(benchmark, f"planar-{dtype}: step / hand-written NumPy step")
     problem = _numpy_problem(shapes["planar"], dtype)
     lr = problem.shape.learning_rate
-    layers, X, Y = [(np.asarray(W), np.asarray(b)) for W, b in problem.layers], np.asarray(problem.X), np.asarray(problem.Y)
+    layers = [(np.asarray(W), np.asarray(b)) for W, b in problem.layers]
+    X, Y = np.asarray(problem.X), np.asarray(problem.Y)
     step, by_hand = workloads.vectorized(problem), workloads.handwritten(layers, X, Y, lr)
     for _ in range(3):
         for (W, b), (eW, eb) in zip(by_hand(), step()):

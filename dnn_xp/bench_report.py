@@ -82,7 +82,13 @@ def _label(bench: dict) -> str:
 
 
 def _others(bench: dict) -> float | None:
-    """Cores other processes kept busy while the case ran (recorded by ``bench/conftest.py``)."""
+    """Cores other processes kept busy while a timed case ran (recorded by ``bench/conftest.py``).
+
+    None for memory measurements, which other processes do not skew.
+    """
+    ratio = bench.get("extra_info", {}).get("ratio")
+    if ratio is not None and not isinstance(ratio[ratio["numerator"]], dict):
+        return None
     return bench.get("extra_info", {}).get("others_cpu")
 
 
@@ -131,11 +137,11 @@ def _header(data: dict, source: Path, png: Path | None) -> list[str]:
         f"- Times are per call (one training iteration, unless stated): min and median over the rounds; "
         f"speed-ups and curves use the {STAT} (the same statistic on both sides).",
     ]
-    others = [(_others(b), _label(b)) for b in data["benchmarks"] if _others(b) is not None]
+    others = [(_others(b), b["name"]) for b in data["benchmarks"] if _others(b) is not None]
     if others:
         busy = [o for o in others if o[0] > BUSY]
         lines.append(f"- Other processes on the machine kept {sum(o for o, _ in others) / len(others):.2f} cores busy "
-                     f"on average while the cases ran (at most {max(others)[0]:.2f}, in {max(others)[1]}); "
+                     f"on average while the timed cases ran (at most {max(others)[0]:.2f}, in {max(others)[1]}); "
                      + (f"{len(busy)} cases ran while they used more than {BUSY} core and are marked †."
                         if busy else f"no case ran while they used more than {BUSY} core."))
     if not any(re.search(r"cupy|cuda", _label(b)) for b in data["benchmarks"]):
@@ -170,8 +176,8 @@ def _targets(benches: list[dict]) -> list[str]:
         met = "yes" if r["ratio_min"] <= r["target"] else "**NO**"
         if (r["ratio_median"] <= r["target"]) != (r["ratio_min"] <= r["target"]):
             met += " (median disagrees)"
-        lines.append(f"| {r['what']}{_flag(bench)} | {sides[0]} | {sides[1]} | {r['ratio_min']:.3f} | {r['ratio_median']:.3f} "
-                     f"| <= {r['target']:g} | {met} |")
+        lines.append(f"| {r['what']}{_flag(bench)} | {sides[0]} | {sides[1]} | {r['ratio_min']:.3f} "
+                     f"| {r['ratio_median']:.3f} | <= {r['target']:g} | {met} |")
     return lines
 
 
