@@ -49,7 +49,7 @@ def backward(layers: Layers, cache, Y, hidden: Activation, output: OutputLayer, 
 
     Starts from ``dZ_L = scale * (g(Z_L) - Y) / m``; the factor rides along in
     every ``dZ`` (small arrays), so no pass over a ``dW`` is spent on it. With
-    ``scale=learning_rate`` the result is the update step itself.
+    ``scale=-learning_rate`` the result is the gradient-descent step itself.
     ``dA_0`` (the gradient with respect to ``X``) is never computed.
     """
     Z = cache[-1][1]
@@ -65,14 +65,19 @@ def backward(layers: Layers, cache, Y, hidden: Activation, output: OutputLayer, 
 
 
 def update(layers: Layers, steps) -> Layers:
-    """Gradient descent: ``W - step_W`` for each layer (new arrays, inputs untouched).
+    """Gradient descent: ``W + step_W`` for each layer; ``layers`` are left untouched.
 
-    ``steps`` is ``backward(..., scale=learning_rate)``, i.e. ``learning_rate * dW``.
+    ``steps`` is ``backward(..., scale=-learning_rate)``, i.e. ``-learning_rate * dW``.
+    The new weights are accumulated into the step arrays (fresh arrays that only
+    this step holds), so no weight-sized array is allocated here.
     """
-    return [(W - sW, b - sb) for (W, b), (sW, sb) in zip(layers, steps)]
+    for (W, b), (sW, sb) in zip(layers, steps):
+        sW += W
+        sb += b
+    return steps
 
 
 def train_step(layers: Layers, X, Y, learning_rate, hidden, output, xp):
     """Forward, backward and update: ``(new_layers, Z_L)``; ``Z_L`` is from before the update."""
     Z, cache = forward(layers, X, hidden, xp)
-    return update(layers, backward(layers, cache, Y, hidden, output, xp, learning_rate)), Z
+    return update(layers, backward(layers, cache, Y, hidden, output, xp, -learning_rate)), Z

@@ -187,7 +187,7 @@ class Network:
                         print(f"Cost after iteration {i}: {value}", flush=True)
                     if bar is not None:
                         bar.set_postfix(cost=f"{value:.6f}", refresh=False)
-                layers = update(layers, backward(layers, cache, Y, hidden, output, xp, learning_rate))
+                layers = update(layers, backward(layers, cache, Y, hidden, output, xp, -learning_rate))
                 if bar is not None:
                     bar.update()
                 if checkpoint_every and (i + 1) % checkpoint_every == 0 and i + 1 < num_iterations:

@@ -87,7 +87,7 @@ def test_core_steps_like_torch_sgd(hidden_name, output_name):
                                        err_msg=f"gradient at step {step}")
 
         sgd.step()
-        layers = update(layers, backward(layers, cache, Y, hidden, output, np, scale=lr))
+        layers = update(layers, backward(layers, cache, Y, hidden, output, np, scale=-lr))
         for ours, theirs in zip([P for pair in layers for P in pair], net.numpy_params()):
             np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL, err_msg=f"parameters after step {step}")
         costs.append(value)
