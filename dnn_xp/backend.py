@@ -9,6 +9,7 @@ importing), and owns the seeded host random generator. The math in
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 from dataclasses import dataclass
@@ -60,6 +61,14 @@ class _Library:
     def device_of(self, array: Any) -> Any:
         return None
 
+    def activate(self, lib: ModuleType, device: Any):
+        """A context in which ``device`` is the library's current device (a no-op by default)."""
+        return contextlib.nullcontext()
+
+    def plain(self, array: Any) -> Any:
+        """``array`` without library extras that would grow across iterations (autograd)."""
+        return array
+
     def device_label(self, device: Any) -> str:
         """A short name for a device of this library, as ``devices()`` lists them."""
         return "cpu" if device is None else str(device)
@@ -109,6 +118,9 @@ class _CuPy(_Library):
     def to_numpy(self, array):
         return array.get()
 
+    def activate(self, lib, device):
+        return lib.cuda.Device(device)
+
     def device_of(self, array):
         return array.device.id
 
@@ -149,6 +161,9 @@ class _Torch(_Library):
 
     def to_numpy(self, array):
         return array.detach().cpu().numpy()
+
+    def plain(self, array):
+        return array.detach()
 
     def device_of(self, array):
         return array.device
@@ -227,6 +242,7 @@ class Backend:
                     f"{name} is on device {where!r} but the backend uses {self.device!r}; "
                     f"move it with dnn_xp.to_numpy() or pick device={where!r}"
                 )
+            array = self._library.plain(array)
             return array if dtype is None or array.dtype == dtype else self.xp.astype(array, dtype)
         if not isinstance(array, np.ndarray) and _owner(array) is not None:
             raise TypeError(
@@ -237,6 +253,13 @@ class Backend:
 
     def owns(self, array: Any) -> bool:
         return self._library.owns(array)
+
+    def activate(self):
+        """A context making the backend's device current, so kernels run where the arrays are.
+
+        CuPy launches on its current GPU, not the arrays' one; other libraries need nothing.
+        """
+        return self._library.activate(self._module, self.device)
 
     @property
     def device_label(self) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import __version__
 from .activations import ACTIVATIONS
-from .backend import BACKENDS, DTYPES, ENV_VAR, describe_backends, resolve_backend, to_numpy
+from .backend import BACKENDS, DTYPES, ENV_VAR, BackendError, describe_backends, resolve_backend, to_numpy
 from .datasets import circles, load_cat, load_csv, load_npz, moons, planar_flower
 from .initializers import SCHEMES
 from .losses import OUTPUTS
@@ -393,7 +393,11 @@ def run_info(args) -> int:
     print(f"plots: {_matplotlib_status()}")
     setting = os.environ.get(ENV_VAR, "").strip()
     origin = f"{ENV_VAR}={setting}" if setting else f"{ENV_VAR} is not set"
-    backend = resolve_backend()
+    try:
+        backend = resolve_backend()
+    except BackendError as exc:  # info reports the problem; it is the command to diagnose it
+        print(f"default backend: not usable ({origin}): {exc}")
+        return 0
     print(f"default backend: {backend.name} on {backend.device_label} ({origin})")
     return 0
 

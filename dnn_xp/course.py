@@ -25,17 +25,16 @@ __all__ = [
 ]
 
 
-def _as_dict(layers, backend=None, device=None):
-    target = resolve_backend(backend or "numpy", device)
+def _as_dict(layers, target, dtype=None):
     params = {}
     for l, (W, b) in enumerate(layers, start=1):
-        params[f"W{l}"], params[f"b{l}"] = target.asarray(W), target.asarray(b)
+        params[f"W{l}"], params[f"b{l}"] = target.asarray(W, dtype), target.asarray(b, dtype)
     return params
 
 
 def initialize_parameters(n_x, n_h, n_y, seed=1, backend=None, device=None):
     """``{W1: (n_h, n_x), b1: (n_h, 1), W2: (n_y, n_h), b2: (n_y, 1)}``, weights ``randn * 0.01``."""
-    return _as_dict(initial_layers([n_x, n_h, n_y], 0.01, seed), backend, device)
+    return _as_dict(initial_layers([n_x, n_h, n_y], 0.01, seed), resolve_backend(backend, device))
 
 
 def initialize_parameters_deep(layer_dims, seed=1, scale="lecun", backend=None, device=None):
@@ -44,7 +43,7 @@ def initialize_parameters_deep(layer_dims, seed=1, scale="lecun", backend=None, 
     The course's application uses ``seed=1, scale="lecun"`` (``randn / sqrt(n_{l-1})``);
     its step-by-step exercise uses ``seed=3, scale=0.01``.
     """
-    return _as_dict(initial_layers(layer_dims, scale, seed), backend, device)
+    return _as_dict(initial_layers(layer_dims, scale, seed), resolve_backend(backend, device))
 
 
 def sigmoid(Z):
@@ -109,14 +108,29 @@ def L_model_forward(X, parameters):
 def compute_cost(AL, Y):
     """``-(1/m) sum(Y log AL + (1-Y) log(1-AL))`` as a 0-d array of the backend.
 
-    ``AL`` is clipped to ``[tiny, 1 - eps/2]`` first, which changes no value the
-    course produces but keeps a saturated output from giving ``log(0)``.
+    Exact 0s and 1s in ``AL`` (saturated outputs) are moved to the nearest interior
+    values first, which changes no other value but keeps them from giving ``log(0)``.
     """
     xp = array_namespace(AL, Y)
-    m = Y.shape[1]
+    AL = _unsaturate(AL, xp)
+    return -xp.sum(Y * xp.log(AL) + (1 - Y) * xp.log(1 - AL)) / Y.shape[1]
+
+
+def _unsaturate(AL, xp):
+    """``AL`` with exact 0s and 1s moved to the nearest interior values; every other entry is kept.
+
+    A saturated sigmoid gives ``AL == 1.0`` (or 0.0) for ``|z|`` above about 37 (float64), where
+    the course's formulas would take ``log(0)`` or divide by zero.
+    """
     info = xp.finfo(AL.dtype)
-    AL = xp.clip(AL, info.smallest_normal, 1 - info.eps / 2)
-    return -xp.sum(Y * xp.log(AL) + (1 - Y) * xp.log(1 - AL)) / m
+    AL = xp.where(AL == 1.0, 1.0 - info.eps / 2, AL)
+    return xp.where(AL == 0.0, info.smallest_normal, AL)
+
+
+def _output_gradient(AL, Y):
+    """The course's ``dAL = -(Y/AL - (1-Y)/(1-AL))``, finite for a saturated ``AL``."""
+    AL = _unsaturate(AL, array_namespace(AL, Y))
+    return -(Y / AL - (1 - Y) / (1 - AL))
 
 
 def linear_backward(dZ, cache):
@@ -141,7 +155,7 @@ def L_model_backward(AL, Y, caches):
     grads = {}
     L = len(caches)
     Y = Y if tuple(Y.shape) == tuple(AL.shape) else Y.reshape(AL.shape)
-    dAL = -(Y / AL - (1 - Y) / (1 - AL))
+    dAL = _output_gradient(AL, Y)
     grads[f"dA{L - 1}"], grads[f"dW{L}"], grads[f"db{L}"] = linear_activation_backward(dAL, caches[L - 1], "sigmoid")
     for l in range(L - 2, -1, -1):
         grads[f"dA{l}"], grads[f"dW{l + 1}"], grads[f"db{l + 1}"] = linear_activation_backward(
@@ -168,11 +182,11 @@ def _train(parameters, step, num_iterations, print_cost):
     return parameters, costs
 
 
-def _on_backend_of(X, parameters):
-    """``parameters`` on the backend and device of ``X``, in X's dtype when X is floating."""
+def _on_backend_of(X, layers):
+    """Host ``layers`` as a parameter dict on X's backend and device, in X's dtype when floating."""
     target = backend_of(X)
     dtype = X.dtype if target.xp.isdtype(X.dtype, "real floating") else None
-    return {name: target.asarray(value, dtype) for name, value in parameters.items()}
+    return _as_dict(layers, target, dtype)
 
 
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
@@ -181,13 +195,13 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000
     Costs are recorded every 100 iterations and at the last one.
     """
     n_x, n_h, n_y = layers_dims
-    parameters = _on_backend_of(X, initialize_parameters(n_x, n_h, n_y))
+    parameters = _on_backend_of(X, initial_layers([n_x, n_h, n_y], 0.01, 1))
 
     def step(p):
         A1, cache1 = linear_activation_forward(X, p["W1"], p["b1"], "relu")
         A2, cache2 = linear_activation_forward(A1, p["W2"], p["b2"], "sigmoid")
         cost = compute_cost(A2, Y)
-        dA2 = -(Y / A2 - (1 - Y) / (1 - A2))
+        dA2 = _output_gradient(A2, Y)
         dA1, dW2, db2 = linear_activation_backward(dA2, cache2, "sigmoid")
         dA0, dW1, db1 = linear_activation_backward(dA1, cache1, "relu")
         grads = {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
@@ -198,7 +212,7 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000
 
 def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
     """``[LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID`` by gradient descent: ``(parameters, costs)``."""
-    parameters = _on_backend_of(X, initialize_parameters_deep(layers_dims))
+    parameters = _on_backend_of(X, initial_layers(layers_dims, "lecun", 1))
 
     def step(p):
         AL, caches = L_model_forward(X, p)

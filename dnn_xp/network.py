@@ -9,6 +9,7 @@ diverging run is detected.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import numpy as np
 from . import __version__
 from .activations import get_activation
 from .backend import DTYPES, Backend, BackendError, resolve_backend, to_numpy
-from .core import backward, cost, forward, probabilities, update
+from .core import cost, forward, probabilities, train_step
 from .initializers import check_layer_dims, initial_layers
 from .losses import get_output
 from .saving import read_model, write_model
@@ -48,6 +49,17 @@ def _dtype_name(dtype) -> str | None:
     return name
 
 
+def _on_device(method):
+    """Run a public method with the backend's device current (CuPy launches on the current GPU)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.backend.activate():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class Network:
     """A fully connected network ``[LINEAR -> hidden] x (L-1) -> LINEAR -> output``.
 
@@ -55,6 +67,8 @@ class Network:
     :mod:`dnn_xp.activations`; ``output`` is ``"sigmoid"`` (0/1 labels,
     cross-entropy) or ``"identity"`` (regression, squared error). Weights are drawn
     on the host with ``init`` and ``seed`` and moved to ``backend``/``device`` once.
+    ``iterations_trained`` counts the iterations of the last :meth:`fit` (the
+    position a checkpoint resumes from).
     """
 
     def __init__(self, layer_dims, hidden="relu", output="sigmoid", init="he", seed=0,
@@ -89,6 +103,10 @@ class Network:
         count = len(parameters) // 2
         if count == 0 or set(parameters) != {f"{k}{l}" for l in range(1, count + 1) for k in "Wb"}:
             raise ValueError(f"parameters must be W1, b1, ..., WL, bL; got keys {sorted(parameters)}")
+        parameters = {k: v if hasattr(v, "shape") else np.asarray(v) for k, v in parameters.items()}
+        if any(len(v.shape) != 2 for v in parameters.values()):
+            raise ValueError(f"every parameter must be 2-D; got shapes "
+                             f"{ {k: tuple(v.shape) for k, v in parameters.items()} }")
         shapes = [tuple(parameters[f"W{l}"].shape) for l in range(1, count + 1)]
         dims = [shapes[0][1]] + [rows for rows, _ in shapes]
         net = cls(dims, hidden, output, init="zeros", backend=backend, device=device, dtype=dtype)
@@ -142,6 +160,7 @@ class Network:
         return Y
 
     # ------------------------------------------------------------------ training
+    @_on_device
     def fit(self, X, Y, learning_rate=0.0075, num_iterations=2500, record_every=100, *,
             print_cost=False, progress=None, checkpoint_path=None, checkpoint_every=None,
             resume=False) -> History:
@@ -167,16 +186,16 @@ class Network:
 
         history, start = History(), 0
         if resume and checkpoint_path is not None and Path(checkpoint_path).exists():
-            history, start = self._restore_checkpoint(checkpoint_path, dtype_name)
+            history, start = self._restore_checkpoint(checkpoint_path, dtype_name, learning_rate, num_iterations)
         layers = [(self._cast(W, dtype_name), self._cast(b, dtype_name)) for W, b in self._layers]
 
         xp, hidden, output = self.backend.xp, self.hidden, self.output
         bar = _progress_bar(progress, num_iterations, start)
         try:
             for i in range(start, num_iterations):
-                Z, cache = forward(layers, X, hidden, xp)
+                layers, Z = train_step(layers, X, Y, learning_rate, hidden, output, xp)
                 if i % record_every == 0 or i == num_iterations - 1:
-                    value = float(cost(Z, Y, output, xp))
+                    value = float(cost(Z, Y, output, xp))  # the loop's only device-to-host read
                     if not math.isfinite(value):
                         raise FloatingPointError(
                             f"training diverged: the cost is {value} at iteration {i}; "
@@ -187,12 +206,13 @@ class Network:
                         print(f"Cost after iteration {i}: {value}", flush=True)
                     if bar is not None:
                         bar.set_postfix(cost=f"{value:.6f}", refresh=False)
-                layers = update(layers, backward(layers, cache, Y, hidden, output, xp, -learning_rate))
                 if bar is not None:
                     bar.update()
                 if checkpoint_every and (i + 1) % checkpoint_every == 0 and i + 1 < num_iterations:
                     self._layers, self.iterations_trained = layers, i + 1
-                    self.save(checkpoint_path, _history=history)
+                    self.save(checkpoint_path, _checkpoint={"iterations": history.iterations,
+                                                            "costs": history.costs,
+                                                            "learning_rate": learning_rate})
         finally:
             if bar is not None:
                 bar.close()
@@ -204,14 +224,26 @@ class Network:
         dtype = self.backend.dtype(dtype_name)
         return array if array.dtype == dtype else self.backend.xp.astype(array, dtype)
 
-    def _restore_checkpoint(self, path, dtype_name: str):
+    def _restore_checkpoint(self, path, dtype_name: str, learning_rate: float, num_iterations: int):
+        """Load the weights and cost history saved at iteration ``k``; returns ``(history, k)``.
+
+        The checkpoint must come from the same run: same network, dtype and learning rate.
+        """
         saved = Network.load(path, backend=self.backend.name, device=self.backend.device)
-        if saved.layer_dims != self.layer_dims:
-            raise ValueError(f"checkpoint {str(path)!r} has layer_dims {saved.layer_dims}, "
-                             f"this network {self.layer_dims}")
-        self._layers = saved._layers
         progress = saved._checkpoint or {}
-        history = History(list(progress.get("iterations", [])), list(progress.get("costs", [])))
+        found = (saved.layer_dims, saved.hidden.name, saved.output.name, saved._parameter_dtype(),
+                 progress.get("learning_rate"))
+        wanted = (self.layer_dims, self.hidden.name, self.output.name, dtype_name, learning_rate)
+        if found != wanted:
+            labels = ("layer_dims", "hidden", "output", "dtype", "learning_rate")
+            diff = ", ".join(f"{k} {f!r} vs {w!r}" for k, f, w in zip(labels, found, wanted) if f != w)
+            raise ValueError(f"checkpoint {str(path)!r} is from another run ({diff}); "
+                             f"delete it or pass another checkpoint_path")
+        if saved.iterations_trained >= num_iterations:
+            raise ValueError(f"checkpoint {str(path)!r} is at iteration {saved.iterations_trained}, "
+                             f"not before num_iterations={num_iterations}; nothing is left to resume")
+        self._layers = saved._layers
+        history = History(list(progress["iterations"]), list(progress["costs"]))
         return history, saved.iterations_trained
 
     # ------------------------------------------------------------------ inference
@@ -219,10 +251,12 @@ class Network:
         X = self._inputs(X, self._parameter_dtype())
         return forward(self._layers, X, self.hidden, self.backend.xp)[0]
 
+    @_on_device
     def predict_proba(self, X):
         """The output activation of the last layer, ``(n_L, m)``, on the backend."""
         return probabilities(self._logits(X), self.output, self.backend.xp)
 
+    @_on_device
     def predict(self, X):
         """Class 1 where the probability is above 0.5, else 0: ``(1, m)`` in the parameters' dtype.
 
@@ -233,6 +267,7 @@ class Network:
             return P
         return self.backend.xp.astype(P > 0.5, P.dtype)
 
+    @_on_device
     def accuracy(self, X, Y) -> float:
         """Fraction of columns where :meth:`predict` equals ``Y``."""
         if not self.output.classifies:
@@ -242,6 +277,7 @@ class Network:
         Y = self._labels(Y, P.shape[1], self._parameter_dtype())
         return int(xp.sum(xp.astype(P == Y, xp.int64))) / math.prod(P.shape)  # exact in any dtype
 
+    @_on_device
     def cost(self, X, Y) -> float:
         """The output layer's cost (cross-entropy for sigmoid) on ``(X, Y)``."""
         Z = self._logits(X)
@@ -249,7 +285,7 @@ class Network:
         return float(cost(Z, Y, self.output, self.backend.xp))
 
     # ------------------------------------------------------------------ files
-    def save(self, path, *, _history: History | None = None) -> Path:
+    def save(self, path, *, _checkpoint: dict | None = None) -> Path:
         """Write the model to ``path`` (``.npz``, no pickle) atomically; returns the path."""
         arrays = {name: to_numpy(value) for name, value in self.parameters.items()}
         meta = {
@@ -260,8 +296,8 @@ class Network:
             "dtype": self._parameter_dtype(),
             "iterations_trained": self.iterations_trained,
         }
-        if _history is not None:
-            meta["checkpoint"] = {"iterations": _history.iterations, "costs": _history.costs}
+        if _checkpoint is not None:
+            meta["checkpoint"] = _checkpoint
         return write_model(path, arrays, meta)
 
     @classmethod
@@ -269,9 +305,6 @@ class Network:
         """Read a model saved by :meth:`save` onto any backend, parameters bit for bit."""
         arrays, meta = read_model(path)
         try:
-            if any(np.ndim(array) != 2 for array in arrays.values()):
-                raise ValueError(f"every parameter must be 2-D; got shapes "
-                                 f"{ {name: np.shape(a) for name, a in arrays.items()} }")
             net = cls.from_parameters(arrays, meta["hidden"], meta["output"], backend, device, meta["dtype"])
             if net.layer_dims != meta["layer_dims"]:
                 raise ValueError(f"arrays give layer_dims {net.layer_dims}, description {meta['layer_dims']}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
 import zipfile
 import zlib
 from pathlib import Path
@@ -28,30 +28,40 @@ def write_model(path, arrays: dict[str, np.ndarray], meta: dict) -> Path:
     payload = dict(arrays)
     payload[META_KEY] = np.array(json.dumps({"format": FORMAT, **meta}))
     folder = path.parent
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save to {str(path)!r}: it is a folder; give a file name such as model.npz")
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot save {str(path)!r}: folder {str(folder)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    tmp = folder / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    # O_EXCL: never reuse a file; mode 0o666 lets the process umask apply, as for any new file.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
-            os.chmod(tmp, _file_mode(path))
+            if path.exists():
+                os.chmod(tmp, path.stat().st_mode & 0o777)  # a replaced file keeps its permissions
             np.savez(handle, **payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
+    _sync_folder(folder)
     return path
 
 
-def _file_mode(path: Path) -> int:
-    """The mode of the file being replaced, else that of a new file (``mkstemp`` makes 0o600)."""
+def _sync_folder(folder: Path) -> None:
+    """Flush the rename to disk where the platform allows opening a folder (POSIX)."""
     try:
-        return path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def is_zip(path) -> bool:

@@ -50,10 +50,9 @@ def check_positive_number(value, name: str) -> float:
     return float(value)
 
 
-def check_count(value, name: str, allow_zero: bool = False) -> int:
+def check_count(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be an integer; got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        least = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{name} must be a {least} integer; got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
     return int(value)

@@ -157,3 +157,14 @@ def test_course_functions_on_every_backend(case, capsys):
     cost_value = course.compute_cost(course.L_model_forward(case.asarray(X), params)[0], case.asarray(Y))
     assert cost_value.shape == ()
     case.check(cost_value)
+
+
+def test_torch_inputs_that_track_gradients_are_detached():
+    """A tensor with requires_grad would grow an autograd graph over every iteration."""
+    torch = pytest.importorskip("torch")
+    X = torch.tensor(np.random.RandomState(0).randn(3, 20), requires_grad=True)
+    Y = torch.tensor((np.random.RandomState(1).rand(1, 20) > 0.5).astype(np.float64))
+    net = Network([3, 4, 1], seed=1, backend="torch")
+    net.fit(X, Y, learning_rate=0.1, num_iterations=5, progress=False)
+    assert not any(p.requires_grad for p in net.parameters.values())
+    assert not net.predict_proba(X).requires_grad

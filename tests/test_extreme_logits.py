@@ -102,7 +102,7 @@ def test_course_compute_cost_with_saturated_outputs():
     AL = np.array([[1.0, 0.0, 1.0, 0.0]])
     Y = np.array([[1.0, 0.0, 0.0, 1.0]])
     J = float(course.compute_cost(AL, Y))
-    # The two wrong answers are clipped to 1 - eps/2 and the smallest normal instead of log(0).
+    # The two wrong answers are moved to 1 - eps/2 and the smallest normal instead of log(0).
     eps, tiny = np.finfo(np.float64).eps, np.finfo(np.float64).tiny
     expected = (-math.log(eps / 2) - math.log(tiny)) / 4
     assert math.isfinite(J) and J == pytest.approx(expected, rel=1e-12)
@@ -119,3 +119,17 @@ def test_course_sigmoid_of_huge_logits():
     # The course's s * (1 - s) loses digits to cancellation at z = 30 (1 - s ~ 1e-13), but stays finite.
     np.testing.assert_allclose(dZ, [[0.0, 0.0, _expected_sigmoid(30.0) * _expected_sigmoid(-30.0)]],
                                rtol=2e-3, atol=0)
+
+
+def test_course_backward_of_a_saturated_output_is_finite():
+    """``dAL = -(Y/AL - (1-Y)/(1-AL))`` meets AL == 1.0 and 0.0: finite, no division warning."""
+    parameters = {"W1": np.array([[1000.0, -1000.0]]), "b1": np.zeros((1, 1))}
+    X = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    Y = np.array([[1.0, 0.0, 0.0]])
+    AL, caches = course.L_model_forward(X, parameters)
+    assert AL[0, 0] == 1.0 and AL[0, 1] == 0.0
+    grads = course.L_model_backward(AL, Y, caches)
+    assert all(np.isfinite(g).all() for g in grads.values())
+    # The course's route multiplies dAL by s(1 - s) = 0 for a saturated unit: its gradient vanishes
+    # (the core's logit route gives dZ = A - Y = 1 for the wrong third example instead).
+    np.testing.assert_array_equal(grads["db1"], [[0.0]])

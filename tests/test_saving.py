@@ -195,15 +195,15 @@ def test_loading_onto_an_unusable_backend_blames_the_backend_not_the_file(saved)
 
 # ---------------------------------------------------------------------- checkpoints
 def _interrupt_after(monkeypatch, calls):
-    real_update, count = network_module.update, [0]
+    real_step, count = network_module.train_step, [0]
 
-    def update(layers, steps):
+    def train_step(*args):
         count[0] += 1
         if count[0] > calls:
             raise KeyboardInterrupt
-        return real_update(layers, steps)
+        return real_step(*args)
 
-    monkeypatch.setattr(network_module, "update", update)
+    monkeypatch.setattr(network_module, "train_step", train_step)
 
 
 def test_resuming_an_interrupted_run_equals_an_uninterrupted_one(case, flower, tmp_path, monkeypatch):
@@ -238,5 +238,33 @@ def test_a_checkpoint_of_another_network_is_refused(flower, tmp_path):
     path = tmp_path / "checkpoint.npz"
     Network([2, 3, 1], seed=1).fit(X, Y, num_iterations=4, checkpoint_path=path, checkpoint_every=2,
                                    progress=False)
-    with pytest.raises(ValueError, match="has layer_dims \\[2, 3, 1\\], this network \\[2, 4, 1\\]"):
+    with pytest.raises(ValueError, match=r"another run \(layer_dims \[2, 3, 1\] vs \[2, 4, 1\]\)"):
         Network([2, 4, 1]).fit(X, Y, num_iterations=4, checkpoint_path=path, resume=True, progress=False)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"hidden": "tanh"}, r"hidden 'relu' vs 'tanh'"),
+    ({"output": "identity"}, r"output 'sigmoid' vs 'identity'"),
+    ({"dtype": "float32"}, r"dtype 'float64' vs 'float32'"),
+    ({"learning_rate": 0.5}, r"learning_rate 0.1 vs 0.5"),
+], ids=["hidden", "output", "dtype", "learning_rate"])
+def test_a_checkpoint_of_another_run_is_refused(flower, tmp_path, change, message):
+    X, Y = flower
+    path = tmp_path / "checkpoint.npz"
+    Network([2, 3, 1], seed=1).fit(X, Y, learning_rate=0.1, num_iterations=4, checkpoint_path=path,
+                                   checkpoint_every=2, progress=False)
+    learning_rate = change.pop("learning_rate", 0.1)
+    net = Network([2, 3, 1], seed=1, **change)
+    with pytest.raises(ValueError, match=message):
+        net.fit(X, Y, learning_rate=learning_rate, num_iterations=4, checkpoint_path=path, resume=True,
+                progress=False)
+
+
+def test_a_checkpoint_past_the_end_is_refused(flower, tmp_path):
+    X, Y = flower
+    path = tmp_path / "checkpoint.npz"
+    Network([2, 3, 1], seed=1).fit(X, Y, num_iterations=9, checkpoint_path=path, checkpoint_every=4,
+                                   progress=False)
+    with pytest.raises(ValueError, match="at iteration 8, not before num_iterations=8"):
+        Network([2, 3, 1], seed=1).fit(X, Y, num_iterations=8, checkpoint_path=path, resume=True,
+                                       progress=False)
