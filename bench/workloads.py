@@ -51,6 +51,9 @@ SMOKE_SHAPES = {
     "planar": Shape([2, 4, 1], 16, "tanh", 0.01, 1.2),
     "large": Shape([48, 32, 16, 1], 20, "relu", "he", 0.01),
 }
+# The GPU target's large network (GPU only: about a TFLOP per iteration).
+GPU_LARGE, SMOKE_GPU_LARGE = (Shape([4096, 4096, 4096, 1], 16384, "relu", "he", 0.01),
+                              Shape([64, 64, 64, 1], 32, "relu", "he", 0.01))
 
 # Scaling curves: m grows on a fixed network; the hidden width grows at fixed m.
 SCALING_M_DIMS = [784, 128, 64, 1]
@@ -224,10 +227,13 @@ def matmuls(p: Problem) -> Callable:
     As = [p.X] + [p.backend.asarray(rng.rand(n, p.shape.m), p.backend.dtype(p.dtype)) for n in p.shape.dims[1:-1]]
     dZs = [p.backend.asarray(rng.randn(n, p.shape.m), p.backend.dtype(p.dtype)) for n in p.shape.dims[1:]]
 
+    sync = synchronizer(p.backend)
+
     def products():
         out = [W @ A for W, A in zip(Ws, As)]
         out += [dZ @ A.T for dZ, A in zip(dZs, As)]
         out += [W.T @ dZ for W, dZ in zip(Ws[1:], dZs[1:])]
+        sync()
         return out
 
     return products
