@@ -420,5 +420,10 @@ def _printer(quiet: bool):
 
 
 def _check_folder(path, option: str) -> None:
-    if path is not None and not Path(path).parent.is_dir():
+    """Refuse an output path before training rather than after: it must be a file in an existing folder."""
+    if path is None:
+        return
+    if Path(path).is_dir():
+        raise UsageError(f"{option} {path!r} is a folder; give a file name inside it, such as model.npz")
+    if not Path(path).parent.is_dir():
         raise UsageError(f"{option} {path!r}: folder {str(Path(path).parent)!r} does not exist; create it first")

@@ -260,6 +260,7 @@ BAD_INPUT = [
     (["train", "--data-dir", "{bad}/empty"], "train_catvnoncat.h5' is missing"),
     (["train", "--data-dir", "{bad}/absent"], "is not a folder"),
     (["train", "--save", "{bad}/absent/m.npz"], "--save '{bad}/absent/m.npz': folder '{bad}/absent' does not exist"),
+    (["train", "--save", "{bad}"], "--save '{bad}' is a folder; give a file name inside it"),
     (["predict", "--data", "{bad}/nan.csv"], "the following arguments are required: --model"),
     (["predict", "--model", "{bad}/absent.npz"], "model file '{bad}/absent.npz' does not exist"),
     (["predict", "--model", "{bad}/cut.npz"], "is not a readable dnn_xp model; it may be truncated or corrupt"),
