@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import array_api_compat
 
+from .validation import check_seed
+
 ENV_VAR = "DNN_XP_BACKEND"
 DTYPES = ("float32", "float64")
 
@@ -336,4 +338,4 @@ def describe_backends() -> list[dict]:
 
 def host_rng(seed: int | None) -> np.random.RandomState:
     """The seeded legacy NumPy generator the course uses; all random draws come from it."""
-    return np.random.RandomState(seed)
+    return np.random.RandomState(check_seed(seed))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ from .core import cost, forward, probabilities, train_step
 from .initializers import check_layer_dims, initial_layers
 from .losses import get_output
 from .saving import read_model, write_model
-from .validation import check_count, check_labels, check_matrix, check_positive_number
+from .validation import (check_count, check_finite, check_labels, check_matrix, check_positive_number,
+                         check_real_dtype, host_array)
 
 
 @dataclass
@@ -99,11 +101,14 @@ class Network:
     @classmethod
     def from_parameters(cls, parameters, hidden="relu", output="sigmoid", backend=None,
                         device=None, dtype=None) -> "Network":
-        """A network holding the given ``W1, b1, ...`` (NumPy or backend arrays)."""
+        """A network holding the given ``W1, b1, ...`` (NumPy or backend arrays), which must be finite."""
+        if not isinstance(parameters, Mapping):
+            raise TypeError(f"parameters must be a dict {{'W1': ..., 'b1': ..., ...}}; "
+                            f"got {type(parameters).__name__}")
         count = len(parameters) // 2
         if count == 0 or set(parameters) != {f"{k}{l}" for l in range(1, count + 1) for k in "Wb"}:
-            raise ValueError(f"parameters must be W1, b1, ..., WL, bL; got keys {sorted(parameters)}")
-        parameters = {k: v if hasattr(v, "shape") else np.asarray(v) for k, v in parameters.items()}
+            raise ValueError(f"parameters must be W1, b1, ..., WL, bL; got keys {sorted(map(str, parameters))}")
+        parameters = {k: host_array(v, k) for k, v in parameters.items()}
         if any(len(v.shape) != 2 for v in parameters.values()):
             raise ValueError(f"every parameter must be 2-D; got shapes "
                              f"{ {k: tuple(v.shape) for k, v in parameters.items()} }")
@@ -119,20 +124,30 @@ class Network:
                     f"W{l} has shape {tuple(W.shape)} and b{l} {tuple(b.shape)}; expected "
                     f"({dims[l]}, {dims[l - 1]}) and ({dims[l]}, 1)"
                 )
-            layers.append((net._to_backend(W, dtype_name, f"W{l}"), net._to_backend(b, dtype_name, f"b{l}")))
+            layer = (net._to_backend(W, dtype_name, f"W{l}"), net._to_backend(b, dtype_name, f"b{l}"))
+            for name, value in zip((f"W{l}", f"b{l}"), layer):
+                check_finite(value, name, net.backend.xp, "a network's parameters must be finite "
+                             "(they come from a run that diverged?)")
+            layers.append(layer)
         net._layers = layers
         return net
 
     # ------------------------------------------------------------------ inputs
     def _to_backend(self, array, dtype_name: str, name: str):
+        """``array`` (host data or this backend's array) on the device in ``dtype_name``."""
+        if self.backend.owns(array):
+            check_real_dtype(array.dtype, name, self.backend.xp)
+        else:
+            array = host_array(array, name)
         return self.backend.asarray(array, self.backend.dtype(dtype_name), name)
 
-    def _float_dtype_name(self, array) -> str:
+    def _float_dtype_name(self, array, name: str = "X") -> str:
         """``"float32"``/``"float64"`` for such an array of NumPy or the backend, else ``"float64"``."""
         if self.backend.owns(array):
             return next((n for n in DTYPES if array.dtype == self.backend.dtype(n)), "float64")
-        name = np.asarray(array).dtype.name
-        return name if name in DTYPES else "float64"
+        array = host_array(array, name)
+        found = array.dtype.name if isinstance(array, np.ndarray) else "float64"
+        return found if found in DTYPES else "float64"
 
     def _working_dtype(self, X) -> str:
         """``dtype=`` if given, else X's float32/float64, else float64."""
@@ -142,17 +157,15 @@ class Network:
         return self._float_dtype_name(self._layers[0][0])
 
     def _inputs(self, X, dtype_name: str):
-        if not hasattr(X, "shape"):
-            X = np.asarray(X)
+        X = X if self.backend.owns(X) else host_array(X, "X")
         check_matrix(X, "X", rows=self.layer_dims[0])
         X = self._to_backend(X, dtype_name, "X")
         check_matrix(X, "X", xp=self.backend.xp)
         return X
 
     def _labels(self, Y, m: int, dtype_name: str):
-        if not hasattr(Y, "shape"):
-            Y = np.asarray(Y)
-        if len(Y.shape) == 1:
+        Y = Y if self.backend.owns(Y) else host_array(Y, "Y")
+        if len(getattr(Y, "shape", ())) == 1:
             raise ValueError(f"Y must be 2-D, shape ({self.layer_dims[-1]}, m); got shape {tuple(Y.shape)} "
                              f"(use Y.reshape(1, -1))")
         Y = self._to_backend(Y, dtype_name, "Y")
@@ -305,20 +318,62 @@ class Network:
         """Read a model saved by :meth:`save` onto any backend, parameters bit for bit."""
         arrays, meta = read_model(path)
         try:
+            _check_description(meta)
             net = cls.from_parameters(arrays, meta["hidden"], meta["output"], backend, device, meta["dtype"])
             if net.layer_dims != meta["layer_dims"]:
                 raise ValueError(f"arrays give layer_dims {net.layer_dims}, description {meta['layer_dims']}")
-            net.iterations_trained = int(meta.get("iterations_trained", 0))
+            net.iterations_trained = meta.get("iterations_trained", 0)
+            net._checkpoint = _checked_progress(meta.get("checkpoint"))
         except BackendError:
             raise
-        except (KeyError, TypeError, ValueError) as exc:
+        except (TypeError, ValueError) as exc:
             raise ValueError(f"{str(path)!r} is an inconsistent dnn_xp model: {exc}") from None
-        net._checkpoint = meta.get("checkpoint")
         return net
 
     def __repr__(self) -> str:
         return (f"Network({self.layer_dims}, hidden={self.hidden.name!r}, output={self.output.name!r}, "
                 f"backend={self.backend.name!r}, dtype={self._parameter_dtype()!r})")
+
+
+_DESCRIPTION = {"layer_dims": list, "hidden": str, "output": str, "dtype": str}
+_PROGRESS = {"iterations": list, "costs": list, "learning_rate": (int, float)}
+
+
+def _check_description(meta: dict) -> None:
+    """The model description's keys and types, so that nothing below meets a surprise."""
+    _check_keys(meta, _DESCRIPTION, "its description")
+    if meta["dtype"] not in DTYPES:
+        raise ValueError(f"its description names dtype {meta['dtype']!r}, not one of {', '.join(DTYPES)}")
+    trained = meta.get("iterations_trained", 0)
+    if isinstance(trained, bool) or not isinstance(trained, int) or trained < 0:
+        raise ValueError(f"its description gives iterations_trained={trained!r}, not a whole number >= 0")
+
+
+def _checked_progress(progress):
+    """A checkpoint's record (``None`` for a plain model), its keys and types checked."""
+    if progress is None:
+        return None
+    if not isinstance(progress, dict):
+        raise ValueError(f"its checkpoint record is {type(progress).__name__}, not an object")
+    _check_keys(progress, _PROGRESS, "its checkpoint record")
+    iterations, costs = progress["iterations"], progress["costs"]
+    if (len(iterations) != len(costs) or not all(type(i) is int for i in iterations)
+            or not all(type(c) in (int, float) for c in costs)):
+        raise ValueError("its checkpoint record's iterations and costs are not two lists of numbers "
+                         "of the same length")
+    return progress
+
+
+def _check_keys(record: dict, types: dict, what: str) -> None:
+    for key, kind in types.items():
+        if key not in record:
+            raise ValueError(f"{what} lacks {key!r}")
+        if isinstance(record[key], bool) or not isinstance(record[key], kind):
+            raise ValueError(f"{what} has {key}={record[key]!r}, which is not a {_kind_name(kind)}")
+
+
+def _kind_name(kind) -> str:
+    return {list: "list", str: "text", dict: "object"}.get(kind, "number")
 
 
 def _progress_bar(progress, total: int, start: int):

@@ -5,7 +5,55 @@ These run once per call into the library (never inside the training loop).
 
 from __future__ import annotations
 
+import os
 from numbers import Integral, Real
+
+import numpy as np
+
+SEED_LIMIT = 2**32  # numpy.random.RandomState takes seeds in [0, 2**32)
+
+
+def host_array(A, name: str):
+    """``A`` as a NumPy array of real numbers, or unchanged when it belongs to an array library.
+
+    Lists, ``numpy.matrix`` and pandas objects are converted; a masked array is
+    accepted only when nothing is masked (a masked entry has no value to train on).
+    Complex numbers are refused: dropping the imaginary part would be a silent change.
+    """
+    if np.ma.isMaskedArray(A):
+        masked = int(np.ma.getmaskarray(A).sum())
+        if masked:
+            raise ValueError(f"{name} is a masked array with {masked} masked entries; fill them "
+                             f"({name}.filled(value)) or drop those examples first")
+        A = np.ma.getdata(A)
+    elif type(A).__module__.split(".")[0] == "pandas" and hasattr(A, "to_numpy"):
+        A = A.to_numpy()
+    elif not isinstance(A, np.ndarray) and any(
+            hasattr(A, attr) for attr in ("__array_namespace__", "__dlpack__", "__cuda_array_interface__")):
+        return A  # an array of some library: the backend accepts or refuses it by name
+    try:
+        A = np.asarray(A)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name} is not a rectangular array of numbers ({exc})") from None
+    check_real_dtype(A.dtype, name)
+    return A
+
+
+def check_real_dtype(dtype, name: str, xp=None) -> None:
+    """Refuse complex, string and object dtypes (NumPy's, or ``xp``'s for a backend array)."""
+    if xp is not None:
+        if xp.isdtype(dtype, "complex floating"):
+            raise TypeError(f"{name} is complex ({dtype}); pass real numbers (its .real part, "
+                            f"if the imaginary part is meant to be zero)")
+        if not xp.isdtype(dtype, ("bool", "integral", "real floating")):
+            raise TypeError(f"{name} must hold numbers; got dtype {dtype}")
+        return
+    kind = np.dtype(dtype).kind
+    if kind == "c":
+        raise TypeError(f"{name} is complex ({dtype}); pass real numbers (its .real part, "
+                        f"if the imaginary part is meant to be zero)")
+    if kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers; got dtype {dtype}")
 
 
 def check_matrix(A, name: str, rows: int | None = None, xp=None):
@@ -23,11 +71,18 @@ def check_matrix(A, name: str, rows: int | None = None, xp=None):
             f"{name} has {shape[0]} rows but the network expects {rows} (layer_dims); "
             f"examples must be columns: pass an array of shape ({rows}, m)"
         )
-    if xp is not None and not _all_finite(A, xp):
-        raise ValueError(f"{name} contains NaN or Inf; clean or impute those values first")
+    if xp is not None:
+        check_finite(A, name, xp)
 
 
-def _all_finite(A, xp) -> bool:
+def check_finite(A, name: str, xp, fix: str = "clean or impute those values first") -> None:
+    """``A`` must hold no NaN or Inf; the error names ``A`` and says ``fix``."""
+    if not all_finite(A, xp):
+        raise ValueError(f"{name} contains NaN or Inf; {fix}")
+
+
+def all_finite(A, xp) -> bool:
+    """Whether every entry of ``A`` is finite, read back to the host as one bool."""
     # max and min propagate NaN and reach +-Inf (the standard requires it), so two
     # reductions check every entry without allocating an array the size of A.
     return bool(xp.isfinite(xp.max(A))) and bool(xp.isfinite(xp.min(A)))
@@ -56,3 +111,40 @@ def check_count(value, name: str) -> int:
     if value <= 0:
         raise ValueError(f"{name} must be a positive integer; got {value!r}")
     return int(value)
+
+
+def check_seed(seed, name: str = "seed") -> int | None:
+    """``None`` (fresh entropy) or an integer in ``[0, 2**32)``, as the host generator takes."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, Integral):
+        raise TypeError(f"{name} must be an integer (or None); got {seed!r}")
+    if not 0 <= seed < SEED_LIMIT:
+        raise ValueError(f"{name} must be between 0 and 2**32 - 1; got {seed!r}")
+    return int(seed)
+
+
+def check_fits_in_memory(count: int, itemsize: int, what: str) -> None:
+    """Refuse ``count`` numbers of ``itemsize`` bytes when they exceed this machine's memory."""
+    needed = count * itemsize
+    available = physical_memory()
+    if available is not None and needed > available:
+        raise ValueError(f"{what} would need {count:,} numbers, {format_bytes(needed)}, more than this "
+                         f"machine's memory ({format_bytes(available)}); use smaller sizes")
+
+
+def physical_memory() -> int | None:
+    """Bytes of RAM (POSIX), or None where the platform does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def format_bytes(count: int) -> str:
+    """``count`` bytes in decimal units: ``"24.0 TB"``."""
+    units = ("bytes", "KB", "MB", "GB", "TB", "PB", "EB")
+    value, unit = float(count), 0
+    while value >= 1000 and unit < len(units) - 1:
+        value, unit = value / 1000, unit + 1
+    return f"{count} bytes" if unit == 0 else f"{value:.1f} {units[unit]}"

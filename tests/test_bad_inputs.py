@@ -51,7 +51,7 @@ BAD_DATA = [
     bad("Y-label-minus-1", ValueError, r"Y must hold labels 0 or 1", lambda: fit(Y=_with(Y, (0, 1), -1.0))),
     bad("empty-m0", ValueError, r"X is empty", lambda: fit(X=np.zeros((3, 0)), Y=np.zeros((1, 0)))),
     bad("Y-empty", ValueError, r"Y is empty", lambda: fit(Y=np.zeros((1, 0)))),
-    bad("X-string", ValueError, r"X must be 2-D", lambda: fit(X="not an array")),
+    bad("X-string", TypeError, r"X must hold numbers; got dtype <U", lambda: fit(X="not an array")),
     bad("predict-X-rows", ValueError, r"X has 4 rows", lambda: trained().predict(np.ones((4, 5)))),
     bad("predict_proba-X-1d", ValueError, r"X must be 2-D", lambda: trained().predict_proba(np.ones(3))),
     bad("accuracy-Y-columns", ValueError, r"Y has 3 examples", lambda: trained().accuracy(X, Y[:, :3])),

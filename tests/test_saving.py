@@ -177,7 +177,7 @@ def test_other_npz_files_and_bad_descriptions_are_named(saved, tmp_path):
         ({"W1": np.ones(8)}, "every parameter must be 2-D"),
         ({"layer_dims": [2, 5, 1]}, "arrays give layer_dims \\[2, 4, 1\\], description \\[2, 5, 1\\]"),
         ({"hidden": "swish"}, "unknown hidden='swish'"),
-        ({"iterations_trained": "many"}, "invalid literal"),
+        ({"iterations_trained": "many"}, "its description gives iterations_trained=.many., not a whole number"),
     ],
     ids=["W2-shape", "b2-missing", "W1-1d", "layer-dims", "hidden", "iterations"],
 )
