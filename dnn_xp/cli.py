@@ -3,7 +3,7 @@
 Results go to stdout as ``name: value`` lines (``train accuracy: 0.9050``).
 Exit codes: 0 on success; 2 for bad input, with one line
 ``dnn-xp: error: ...`` on stderr that says what to fix; 130 when interrupted;
-141 when the reader of stdout closed it early.
+141 when the reader of stdout closed it early; 1 (also one line) for a bug.
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from .datasets import circles, load_cat, load_csv, load_npz, moons, planar_flowe
 from .initializers import SCHEMES
 from .losses import OUTPUTS
 from .network import Network
+from .saving import write_text
 
 PROG = "dnn-xp"
 BAD_INPUT = 2
+INTERNAL_ERROR = 1
 INTERRUPTED = 130
 BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports a program stopped by it
 GENERATED = {"flower": planar_flower, "moons": moons, "circles": circles}
@@ -68,8 +70,16 @@ class Data(NamedTuple):
 
 # ---------------------------------------------------------------------- entry point
 def main(argv=None) -> int:
-    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit code.
+
+    This is the one place that turns failures into exit codes: every expected
+    failure (:data:`EXPECTED`) becomes exit 2 with one line on stderr, anything
+    else exit 1 with one line asking for a report; never a traceback.
+    """
     try:
+        if sys.stdout is None:  # started with stdout closed (dnn-xp ... >&-)
+            raise UsageError("standard output is closed; dnn-xp writes its results there: redirect it "
+                             "(> FILE or > /dev/null) instead of closing it")
         args = build_parser().parse_args(argv)
         # Overflow in a diverging run is reported once, by fit, as a FloatingPointError.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -80,10 +90,27 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # the reader went away (dnn-xp predict | head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return BROKEN_PIPE
-    except (ValueError, OSError, FloatingPointError, ImportError) as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"{PROG}: error: {message}", file=sys.stderr)
+    except EXPECTED as exc:
+        _error_line(_describe_failure(exc))
         return BAD_INPUT
+    except Exception as exc:  # a bug: still one line, no traceback
+        _error_line(f"internal error, please report it: {type(exc).__name__}: {exc}")
+        return INTERNAL_ERROR
+
+
+# Failures a user can cause and fix: bad values, files, memory, numbers out of range.
+EXPECTED = (ValueError, TypeError, LookupError, OSError, EOFError, ArithmeticError, MemoryError, ImportError)
+
+
+def _describe_failure(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        detail = f" ({exc})" if str(exc) else ""
+        return f"out of memory{detail}; use smaller layers or less data"
+    return str(exc) or type(exc).__name__
+
+
+def _error_line(message: str) -> None:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -293,7 +320,7 @@ def run_predict(args) -> int:
     text = "\n".join(rows) + "\n"
     summary = sys.stdout if args.out else sys.stderr
     if args.out:
-        Path(args.out).write_text(text)
+        write_text(args.out, text)
     else:
         sys.stdout.write(text)
     where = args.out or "stdout"

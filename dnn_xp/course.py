@@ -16,6 +16,7 @@ from .activations import ACTIVATIONS
 from .activations import sigmoid as _stable_sigmoid
 from .backend import backend_of, resolve_backend
 from .initializers import initial_layers
+from .validation import check_labels, check_matrix
 
 __all__ = [
     "initialize_parameters", "initialize_parameters_deep", "sigmoid", "relu", "sigmoid_backward",
@@ -112,6 +113,9 @@ def compute_cost(AL, Y):
     values first, which changes no other value but keeps them from giving ``log(0)``.
     """
     xp = array_namespace(AL, Y)
+    if tuple(Y.shape) != tuple(AL.shape):
+        raise ValueError(f"Y has shape {tuple(Y.shape)} but AL {tuple(AL.shape)}; they must match "
+                         f"(labels are a row, (1, m): use Y.reshape(1, -1))")
     AL = _unsaturate(AL, xp)
     return -xp.sum(Y * xp.log(AL) + (1 - Y) * xp.log(1 - AL)) / Y.shape[1]
 
@@ -189,12 +193,20 @@ def _on_backend_of(X, layers):
     return _as_dict(layers, target, dtype)
 
 
+def _check_data(X, Y, layers_dims) -> None:
+    """The models' data checks, as :class:`dnn_xp.Network` makes them: ``X: (n_x, m)``, ``Y: (1, m)`` of 0/1."""
+    xp = array_namespace(X, Y)
+    check_matrix(X, "X", rows=layers_dims[0], xp=xp)
+    check_labels(Y, X.shape[1], layers_dims[-1], True, xp)
+
+
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
     """``LINEAR->RELU->LINEAR->SIGMOID`` trained by gradient descent: ``(parameters, costs)``.
 
     Costs are recorded every 100 iterations and at the last one.
     """
     n_x, n_h, n_y = layers_dims
+    _check_data(X, Y, layers_dims)
     parameters = _on_backend_of(X, initial_layers([n_x, n_h, n_y], 0.01, 1))
 
     def step(p):
@@ -212,6 +224,7 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000
 
 def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
     """``[LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID`` by gradient descent: ``(parameters, costs)``."""
+    _check_data(X, Y, layers_dims)
     parameters = _on_backend_of(X, initial_layers(layers_dims, "lecun", 1))
 
     def step(p):

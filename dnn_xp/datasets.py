@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import zipfile
 import zlib
+from numbers import Integral
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,18 +26,29 @@ def planar_flower(seed=1, m=400, petals=4):
     """The course's two-class "flower": ``X: (2, m)``, ``Y: (1, m)``, class 0's points first.
 
     Reproduces the course's recipe number for number (legacy generator, ``seed=1``).
+    For odd ``m`` class 1 has the extra point; ``m`` must be at least 2.
     """
+    m = _example_count(m)
     rng = host_rng(seed)
-    n = m // 2
+    sizes = (m // 2, m - m // 2)
     X = np.zeros((m, 2))
     Y = np.zeros((m, 1))
-    for j in range(2):
-        rows = slice(n * j, n * (j + 1))
+    for j, n in enumerate(sizes):
+        rows = slice(sizes[0] * j, sizes[0] * j + n)
         t = np.linspace(j * 3.12, (j + 1) * 3.12, n) + rng.randn(n) * 0.2
         r = petals * np.sin(4 * t) + rng.randn(n) * 0.2
         X[rows] = np.c_[r * np.sin(t), r * np.cos(t)]
         Y[rows] = j
     return X.T, Y.T
+
+
+def _example_count(m) -> int:
+    """``m`` for a two-class generator: an integer of at least 2 (one example of each class)."""
+    if isinstance(m, bool) or not isinstance(m, Integral):
+        raise TypeError(f"m must be an integer number of examples; got {m!r}")
+    if m < 2:
+        raise ValueError(f"m must be at least 2, one example of each class; got m={m!r}")
+    return int(m)
 
 
 def moons(m=400, noise=0.2, seed=1):
@@ -45,6 +57,7 @@ def moons(m=400, noise=0.2, seed=1):
     Class 0 lies on ``(cos t, sin t)`` and class 1 on ``(1 - cos t, 0.5 - sin t)``
     for ``t`` evenly spaced in ``[0, pi]``, plus Gaussian noise of standard deviation ``noise``.
     """
+    m = _example_count(m)
     rng = host_rng(seed)
     n0 = m // 2
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, m - n0)
@@ -61,6 +74,7 @@ def circles(m=400, noise=0.1, factor=0.5, seed=1):
     """
     if not 0 < factor < 1:
         raise ValueError(f"factor is the inner radius over the outer one, between 0 and 1; got {factor!r}")
+    m = _example_count(m)
     rng = host_rng(seed)
     n0 = m // 2
     t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
@@ -96,17 +110,18 @@ def load_npz(path, n_features=None):
 def load_csv(path, n_features=None):
     """A user's ``.csv``: one example per row, features then the label in the last column.
 
-    A first row that is not numeric is taken as a header. Returns
-    ``(X: (n_x, m), Y: (1, m) or None)`` as float64: when ``n_features`` is
-    given and the rows have exactly that many values, there is no label column.
+    A first row counts as a header only when none of its fields is a number; a
+    UTF-8 byte-order mark is skipped. Returns ``(X: (n_x, m), Y: (1, m) or None)``
+    as float64: when ``n_features`` is given and the rows have exactly that many
+    values, there is no label column. An empty field is reported as a missing value.
     """
     path = _existing_file(path, "data file")
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
             rows = [(number, row) for number, row in enumerate(csv.reader(handle), start=1) if row]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ValueError(f"{str(path)!r} is not a readable CSV text file ({exc})") from None
-    if rows and not _numeric(rows[0][1]):
+    if rows and not any(_is_number(value) for value in rows[0][1]):
         rows = rows[1:]
     if not rows:
         raise ValueError(f"{str(path)!r} has no data rows")
@@ -115,10 +130,12 @@ def load_csv(path, n_features=None):
     for k, (number, row) in enumerate(rows):
         if len(row) != width:
             raise ValueError(f"{str(path)!r} line {number} has {len(row)} values, the first row {width}")
-        try:
-            table[k] = [float(value) for value in row]
-        except ValueError:
-            raise ValueError(f"{str(path)!r} line {number} has a value that is not a number: {row}") from None
+        for column, value in enumerate(row, start=1):
+            if not _is_number(value):
+                problem = "is empty (a missing value)" if not value.strip() else f"holds {value!r}, not a number"
+                raise ValueError(f"{str(path)!r} line {number}, column {column} {problem}; "
+                                 f"fill in or remove missing values first")
+        table[k] = [float(value) for value in row]
     if n_features is not None and width not in (n_features, n_features + 1):
         raise ValueError(f"{str(path)!r} has {width} columns, but {n_features} features are expected: "
                          f"{n_features} columns (no labels) or {n_features + 1} (features, then the label)")
@@ -135,9 +152,9 @@ def _existing_file(path, what: str) -> Path:
     return path
 
 
-def _numeric(row) -> bool:
+def _is_number(text: str) -> bool:
     try:
-        [float(value) for value in row]
+        float(text)
     except ValueError:
         return False
     return True
@@ -217,10 +234,10 @@ def _read_cat_split(path: Path, split: str):
             if not names <= set(f.keys()):
                 raise ValueError(f"{str(path)!r} lacks the arrays {sorted(names - set(f.keys()))}; "
                                  f"it has {sorted(f.keys())}")
-            images = np.asarray(f[f"{split}_set_x"])
-            labels = np.asarray(f[f"{split}_set_y"]).reshape(-1)
-            classes = ([c.decode() for c in np.asarray(f["list_classes"])] if "list_classes" in f
-                       else ["non-cat", "cat"])
+            images = _hdf5_array(f, f"{split}_set_x", "uif", path)
+            labels = _hdf5_array(f, f"{split}_set_y", "buif", path).reshape(-1)
+            classes = _class_names(_hdf5_array(f, "list_classes", "SUO", path), path) if "list_classes" in f \
+                else ["non-cat", "cat"]
     except OSError as exc:  # h5py's error for a truncated or damaged file
         raise ValueError(f"{str(path)!r} is a damaged HDF5 file ({exc}); download it again") from None
     if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE or images.shape[0] != labels.shape[0]:
@@ -230,3 +247,24 @@ def _read_cat_split(path: Path, split: str):
         raise ValueError(f"{str(path)!r}: labels must be 0 or 1")
     X = images.reshape(images.shape[0], -1).T / 255.0
     return X, labels.reshape(1, -1).astype(np.float64), classes
+
+
+def _hdf5_array(f, name: str, kinds: str, path: Path) -> np.ndarray:
+    """Dataset ``name`` of the open HDF5 file ``f``, read only if its dtype kind is one of ``kinds``."""
+    import h5py
+
+    dataset = f[name]
+    if not isinstance(dataset, h5py.Dataset):
+        raise ValueError(f"{str(path)!r}: {name!r} is a group, not an array")
+    if dataset.dtype.kind not in kinds:
+        wanted = "text" if "S" in kinds else "numbers"
+        raise ValueError(f"{str(path)!r}: {name!r} holds {dataset.dtype} values, not {wanted}; "
+                         f"this is not the course's file, download it again")
+    return np.asarray(dataset)
+
+
+def _class_names(values: np.ndarray, path: Path) -> list[str]:
+    names = [value.decode() if isinstance(value, bytes) else value for value in values.reshape(-1)]
+    if not all(isinstance(name, str) for name in names):
+        raise ValueError(f"{str(path)!r}: 'list_classes' must hold class names (text)")
+    return names

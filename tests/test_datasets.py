@@ -120,7 +120,7 @@ def test_load_csv_with_n_features_reads_label_free_rows(tmp_path):
     [
         ("1,2,0\n3,nan,1\n", None, "X has 1 NaN or infinite values \\(first in example 1"),
         ("1,2,0\n3,4\n", None, "line 2 has 2 values, the first row 3"),
-        ("1,2,0\n3,four,1\n", None, "line 2 has a value that is not a number"),
+        ("1,2,0\n3,four,1\n", None, "line 2, column 2 holds .four., not a number"),
         ("a,b,label\n", None, "has no data rows"),
         ("", None, "has no data rows"),
         ("1\n0\n", None, "has one column"),
