@@ -10,6 +10,7 @@ diverging run is detected.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import sys
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ from .core import cost, forward, probabilities
 from .initializers import check_layer_dims, initial_layers
 from .losses import get_output
 from .saving import read_model, write_model
-from .training import train
+from .training import Diverged, train
 from .validation import (check_count, check_finite, check_labels, check_matrix, check_positive_number,
                          check_real_dtype, host_array)
 
@@ -37,6 +38,7 @@ class History:
 
     iterations: list[int] = field(default_factory=list)
     costs: list[float] = field(default_factory=list)
+    start: int = 0  # the iteration this fit began at: > 0 when resumed, num_iterations when already finished
 
     def record(self, iteration: int, value: float) -> None:
         self.iterations.append(iteration)
@@ -199,20 +201,29 @@ class Network:
         Y = self._labels(Y, X.shape[1], dtype_name)
 
         history, start = History(), 0
+        run = self._run_identity(X, Y, dtype_name, learning_rate) if checkpoint_path is not None else None
         if resume and checkpoint_path is not None and Path(checkpoint_path).exists():
-            history, start = self._restore_checkpoint(checkpoint_path, dtype_name, learning_rate, num_iterations)
+            history, start = self._restore_checkpoint(checkpoint_path, run, num_iterations)
         layers = [(self._cast(W, dtype_name), self._cast(b, dtype_name)) for W, b in self._layers]
+        if start == num_iterations:  # the checkpoint holds this very run, finished
+            self._layers, self.iterations_trained = layers, num_iterations
+            return history
 
         def save(current, iteration):
             self._layers, self.iterations_trained = current, iteration
             self.save(checkpoint_path, _checkpoint={"iterations": history.iterations, "costs": history.costs,
-                                                    "learning_rate": learning_rate})
+                                                    "run": run})
 
         bar = _progress_bar(progress, num_iterations, start)
         try:
             layers = train(layers, X, Y, self.backend, self.hidden, self.output, learning_rate, start=start,
                            stop=num_iterations, record_every=record_every, history=history, print_cost=print_cost,
-                           bar=bar, checkpoint_every=checkpoint_every, save=save)
+                           bar=bar, checkpoint_every=checkpoint_every,
+                           save=save if checkpoint_path is not None else None)
+        except Diverged as exc:
+            self._layers, self.iterations_trained = exc.layers, exc.iteration
+            exc.layers = None
+            raise
         finally:
             if bar is not None:
                 bar.close()
@@ -224,26 +235,45 @@ class Network:
         dtype = self.backend.dtype(dtype_name)
         return array if array.dtype == dtype else self.backend.xp.astype(array, dtype)
 
-    def _restore_checkpoint(self, path, dtype_name: str, learning_rate: float, num_iterations: int):
+    def _run_identity(self, X, Y, dtype_name: str, learning_rate: float) -> dict:
+        """What makes a run this run, as a checkpoint records it (JSON): network, settings and data."""
+        return {
+            "layer_dims": self.layer_dims,
+            "hidden": self.hidden.name,
+            "output": self.output.name,
+            "dtype": dtype_name,
+            "init": self.init if isinstance(self.init, str) else float(self.init),
+            "seed": None if self.seed is None else int(self.seed),
+            "learning_rate": learning_rate,
+            "data_shape": [int(n) for n in X.shape],
+            "data_fingerprint": _fingerprint(X, Y),
+        }
+
+    def _restore_checkpoint(self, path, run: dict, num_iterations: int):
         """Load the weights and cost history saved at iteration ``k``; returns ``(history, k)``.
 
-        The checkpoint must come from the same run: same network, dtype and learning rate.
+        The checkpoint must come from the same run (:meth:`_run_identity`); ``k``
+        equals ``num_iterations`` when it holds the finished run.
         """
         saved = Network.load(path, backend=self.backend.name, device=self.backend.device)
-        progress = saved._checkpoint or {}
-        found = (saved.layer_dims, saved.hidden.name, saved.output.name, saved._parameter_dtype(),
-                 progress.get("learning_rate"))
-        wanted = (self.layer_dims, self.hidden.name, self.output.name, dtype_name, learning_rate)
-        if found != wanted:
-            labels = ("layer_dims", "hidden", "output", "dtype", "learning_rate")
-            diff = ", ".join(f"{k} {f!r} vs {w!r}" for k, f, w in zip(labels, found, wanted) if f != w)
-            raise ValueError(f"checkpoint {str(path)!r} is from another run ({diff}); "
+        if saved._checkpoint is None:
+            raise ValueError(f"{str(path)!r} is a saved model, not a checkpoint (it holds no training "
+                             f"progress); give the checkpoint another file name than the saved model, "
+                             f"or delete that file to train from the start")
+        found = saved._checkpoint["run"]
+        different = [key for key in run if found.get(key) != run[key]]
+        if different:
+            diff = ", ".join(f"{key} {found.get(key)!r} vs {run[key]!r}" for key in different)
+            raise ValueError(f"checkpoint {str(path)!r} is from another run (checkpoint vs this run: {diff}); "
                              f"delete it or pass another checkpoint_path")
-        if saved.iterations_trained >= num_iterations:
+        if saved.iterations_trained > num_iterations:
             raise ValueError(f"checkpoint {str(path)!r} is at iteration {saved.iterations_trained}, "
-                             f"not before num_iterations={num_iterations}; nothing is left to resume")
+                             f"past num_iterations={num_iterations}; ask for at least that many iterations "
+                             f"or pass another checkpoint_path")
         self._layers = saved._layers
-        history = History(list(progress["iterations"]), list(progress["costs"]))
+        self.iterations_trained = saved.iterations_trained
+        progress = saved._checkpoint
+        history = History(list(progress["iterations"]), list(progress["costs"]), start=saved.iterations_trained)
         return history, saved.iterations_trained
 
     # ------------------------------------------------------------------ inference
@@ -286,8 +316,15 @@ class Network:
 
     # ------------------------------------------------------------------ files
     def save(self, path, *, _checkpoint: dict | None = None) -> Path:
-        """Write the model to ``path`` (``.npz``, no pickle) atomically; returns the path."""
+        """Write the model to ``path`` (``.npz``, no pickle) atomically; returns the path.
+
+        Parameters holding NaN or Inf are refused (such a model could not be loaded).
+        """
         arrays = {name: to_numpy(value) for name, value in self.parameters.items()}
+        for name, value in arrays.items():
+            if not np.isfinite(value).all():
+                raise ValueError(f"{name} contains NaN or Inf; a model with non-finite parameters "
+                                 f"is not saved")
         meta = {
             "version": __version__,
             "layer_dims": self.layer_dims,
@@ -323,7 +360,23 @@ class Network:
 
 
 _DESCRIPTION = {"layer_dims": list, "hidden": str, "output": str, "dtype": str}
-_PROGRESS = {"iterations": list, "costs": list, "learning_rate": (int, float)}
+_PROGRESS = {"iterations": list, "costs": list, "run": dict}
+FINGERPRINT_ROWS, FINGERPRINT_COLUMNS = 64, 1024  # the part of X sampled into a checkpoint's fingerprint
+
+
+def _fingerprint(X, Y) -> str:
+    """A cheap fingerprint of the data: a hash of the shapes, all of ``Y`` and an evenly strided sample of ``X``.
+
+    ``Y`` (one row per output) and at most ``64 x 1024`` entries of ``X`` come to the
+    host, once per ``fit`` with a checkpoint; a change to ``X`` outside the sample
+    goes unnoticed.
+    """
+    rows, columns = X.shape
+    sample = X[:: max(1, rows // FINGERPRINT_ROWS), :: max(1, columns // FINGERPRINT_COLUMNS)]
+    digest = hashlib.sha256(repr((tuple(X.shape), tuple(Y.shape))).encode())
+    for part in (sample, Y):
+        digest.update(np.ascontiguousarray(to_numpy(part), dtype=np.float64).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def _check_description(meta: dict) -> None:

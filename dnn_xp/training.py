@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from typing import Callable
 
 from .backend import Backend
@@ -61,6 +62,23 @@ def chunks(start: int, stop: int, record_every: int, checkpoint_every: int | Non
     return list(zip(edges[:-1], edges[1:]))
 
 
+class Diverged(FloatingPointError):
+    """Training diverged. ``layers`` are the last weights known to be finite, those of ``iteration``."""
+
+    def __init__(self, message: str, layers, iteration: int):
+        super().__init__(message)
+        self.layers, self.iteration = layers, iteration
+
+
+def finite_flag(layers, xp):
+    """A 0-d bool array: whether every weight and bias is finite (one host read when converted).
+
+    ``max`` and ``min`` propagate NaN and reach +-Inf, so no array of the weights' size is made.
+    """
+    flags = [xp.isfinite(xp.max(A)) & xp.isfinite(xp.min(A)) for W, b in layers for A in (W, b)]
+    return functools.reduce(operator.and_, flags)
+
+
 def train(layers, X, Y, backend: Backend, hidden, output, learning_rate: float, *, start: int, stop: int,
           record_every: int, history, print_cost: bool = False, bar=None, checkpoint_every: int | None = None,
           save: Callable | None = None):
@@ -68,20 +86,37 @@ def train(layers, X, Y, backend: Backend, hidden, output, learning_rate: float, 
 
     Costs are recorded in ``history`` (``history.record(i, value)``) before the
     update of iterations ``0, record_every, ...`` and ``stop - 1``; ``print_cost``
-    prints them course-style and ``bar`` (a tqdm bar) shows them. With
-    ``checkpoint_every``, ``save(layers, i)`` is called after each multiple ``i``
-    of it before ``stop``. A cost that is not finite raises FloatingPointError.
+    prints them course-style and ``bar`` (a tqdm bar) shows them. With ``save``,
+    ``save(layers, i)`` is called after each multiple ``i`` of ``checkpoint_every``
+    before ``stop``, and with the final layers at ``stop``; weights are checked
+    finite before each such save.
+
+    A run that diverges raises :class:`Diverged` carrying the last layers known to
+    be finite: those whose cost was read at a recorded iteration (the loop's only
+    host reads), or the starting ones. One more check after the loop covers the
+    last update, whose cost is never computed.
     """
     run = compiled_steps(backend, hidden, output)
+    good_layers, good_iteration = layers, start
+
+    def diverged(problem: str) -> Diverged:
+        return Diverged(f"training diverged: {problem}; try a smaller learning_rate than {learning_rate}. "
+                        f"The network keeps its last finite weights, those of iteration {good_iteration}",
+                        good_layers, good_iteration)
+
+    def checked_save(current, iteration):
+        if not bool(finite_flag(current, backend.xp)):
+            raise diverged(f"the weights after iteration {iteration - 1} are not finite")
+        save(current, iteration)
+
     for first, end in chunks(start, stop, record_every, checkpoint_every):
-        layers, J = run(layers, X, Y, learning_rate, end - first)
+        before = layers
+        layers, J = run(before, X, Y, learning_rate, end - first)
         if first % record_every == 0 or first == stop - 1:
             value = float(J)  # the loop's only device-to-host read
             if not math.isfinite(value):
-                raise FloatingPointError(
-                    f"training diverged: the cost is {value} at iteration {first}; "
-                    f"try a smaller learning_rate than {learning_rate}"
-                )
+                raise diverged(f"the cost is {value} at iteration {first}")
+            good_layers, good_iteration = before, first
             history.record(first, value)
             if print_cost:
                 print(f"Cost after iteration {first}: {value}", flush=True)
@@ -89,6 +124,10 @@ def train(layers, X, Y, backend: Backend, hidden, output, learning_rate: float, 
                 bar.set_postfix(cost=f"{value:.6f}", refresh=False)
         if bar is not None:
             bar.update(end - first)
-        if checkpoint_every and end % checkpoint_every == 0 and end < stop:
-            save(layers, end)
+        if save is not None and checkpoint_every and end % checkpoint_every == 0 and end < stop:
+            checked_save(layers, end)
+    if not bool(finite_flag(layers, backend.xp)):  # the last update: its cost is never computed
+        raise diverged(f"the weights after the last update (iteration {stop - 1}) are not finite")
+    if save is not None:
+        save(layers, stop)
     return layers

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -193,8 +195,24 @@ def test_diverging_run_raises(case):
                   backend=case.backend.name, device=case.backend.device, dtype=case.dtype)
     with pytest.raises(FloatingPointError, match=r"diverged.*smaller learning_rate than 100") as caught:
         net.fit(X_reg, Y_reg, learning_rate=100.0, num_iterations=5000, record_every=10)
-    assert "iteration" in str(caught.value)
-    assert net.iterations_trained == 0  # the network keeps its last good state
+    kept = int(re.search(r"keeps its last finite weights, those of iteration (\d+)", str(caught.value)).group(1))
+    assert net.iterations_trained == kept and kept % 10 == 0  # a recorded iteration, whose cost was finite
+    assert all(np.isfinite(case.check(value)).all() for value in net.parameters.values())
+    assert np.isfinite(net.cost(X_reg, Y_reg))
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_divergence_in_the_last_update_is_caught(case):
+    """``fit(num_iterations=1, learning_rate=1e306)``: the one update's result is checked after the loop."""
+    net = Network([3, 2, 1], seed=1, backend=case.backend.name, device=case.backend.device, dtype=case.dtype)
+    before = {name: case.check(value).copy() for name, value in net.parameters.items()}
+    with pytest.raises(FloatingPointError, match=r"weights after the last update \(iteration 0\) are not finite"
+                                                 r".*smaller learning_rate.*those of iteration 0"):
+        net.fit(X * 1e4, Y, learning_rate=1e306 if case.dtype == "float64" else 1e36, num_iterations=1)
+    assert net.iterations_trained == 0
+    for name, value in net.parameters.items():
+        np.testing.assert_array_equal(case.check(value), before[name])
 
 
 def test_cupy_without_a_gpu():

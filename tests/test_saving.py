@@ -233,38 +233,128 @@ def test_resuming_an_interrupted_run_equals_an_uninterrupted_one(case, flower, t
         assert case.check(resumed.parameters[name]).tobytes() == case.check(value).tobytes(), name
 
 
+def _checkpointed(flower, path, iterations=4, **network):
+    X, Y = flower
+    net = Network([2, 3, 1], **{"seed": 1, **network})
+    history = net.fit(X, Y, learning_rate=0.1, num_iterations=iterations, record_every=2, checkpoint_path=path,
+                      checkpoint_every=2, resume=True, progress=False)
+    return net, history
+
+
 def test_a_checkpoint_of_another_network_is_refused(flower, tmp_path):
     X, Y = flower
     path = tmp_path / "checkpoint.npz"
-    Network([2, 3, 1], seed=1).fit(X, Y, num_iterations=4, checkpoint_path=path, checkpoint_every=2,
-                                   progress=False)
-    with pytest.raises(ValueError, match=r"another run \(layer_dims \[2, 3, 1\] vs \[2, 4, 1\]\)"):
-        Network([2, 4, 1]).fit(X, Y, num_iterations=4, checkpoint_path=path, resume=True, progress=False)
+    _checkpointed(flower, path)
+    with pytest.raises(ValueError, match=r"another run \(checkpoint vs this run: layer_dims \[2, 3, 1\] vs "
+                                         r"\[2, 4, 1\], seed 1 vs 0\)"):
+        Network([2, 4, 1]).fit(X, Y, learning_rate=0.1, num_iterations=4, checkpoint_path=path, resume=True,
+                               progress=False)
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"hidden": "tanh"}, r"hidden 'relu' vs 'tanh'"),
-    ({"output": "identity"}, r"output 'sigmoid' vs 'identity'"),
-    ({"dtype": "float32"}, r"dtype 'float64' vs 'float32'"),
-    ({"learning_rate": 0.5}, r"learning_rate 0.1 vs 0.5"),
-], ids=["hidden", "output", "dtype", "learning_rate"])
-def test_a_checkpoint_of_another_run_is_refused(flower, tmp_path, change, message):
-    X, Y = flower
+def _other_labels(X, Y):
+    Y = Y.copy()
+    Y[0, 5] = 1 - Y[0, 5]
+    return X, Y
+
+
+def _other_features(X, Y):
+    X = X.copy()
+    X[1, 0] += 1e-9
+    return X, Y
+
+
+@pytest.mark.parametrize("change, data, message", [
+    ({"hidden": "tanh"}, None, r"hidden 'relu' vs 'tanh'"),
+    ({"output": "identity"}, None, r"output 'sigmoid' vs 'identity'"),
+    ({"dtype": "float32"}, None, r"dtype 'float64' vs 'float32'"),
+    ({"learning_rate": 0.5}, None, r"learning_rate 0.1 vs 0.5"),
+    ({"seed": 3}, None, r"seed 1 vs 3"),
+    ({"init": "glorot"}, None, r"init 'he' vs 'glorot'"),
+    ({"init": 0.5}, None, r"init 'he' vs 0.5"),
+    ({}, _other_labels, r"data_fingerprint '[0-9a-f]{16}' vs '[0-9a-f]{16}'"),
+    ({}, _other_features, r"data_fingerprint '[0-9a-f]{16}' vs '[0-9a-f]{16}'"),
+    ({}, lambda X, Y: (X[:, :300], Y[:, :300]), r"data_shape \[2, 400\] vs \[2, 300\]"),
+], ids=["hidden", "output", "dtype", "learning_rate", "seed", "init", "init-number", "labels", "features",
+        "data-shape"])
+def test_a_checkpoint_of_another_run_is_refused(flower, tmp_path, change, data, message):
+    X, Y = flower if data is None else data(*flower)
     path = tmp_path / "checkpoint.npz"
-    Network([2, 3, 1], seed=1).fit(X, Y, learning_rate=0.1, num_iterations=4, checkpoint_path=path,
-                                   checkpoint_every=2, progress=False)
+    _checkpointed(flower, path)
+    before = path.read_bytes()
     learning_rate = change.pop("learning_rate", 0.1)
-    net = Network([2, 3, 1], seed=1, **change)
-    with pytest.raises(ValueError, match=message):
+    net = Network([2, 3, 1], **{"seed": 1, **change})
+    with pytest.raises(ValueError, match=r"is from another run \(checkpoint vs this run: .*" + message):
         net.fit(X, Y, learning_rate=learning_rate, num_iterations=4, checkpoint_path=path, resume=True,
                 progress=False)
+    assert path.read_bytes() == before
+
+
+def test_the_same_run_on_another_backend_resumes(flower, tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    _checkpointed(flower, path, iterations=2)
+    net = Network([2, 3, 1], seed=1, backend="array_api_strict", device="device1")
+    history = net.fit(*flower, learning_rate=0.1, num_iterations=4, record_every=2, checkpoint_path=path,
+                      checkpoint_every=2, resume=True, progress=False)
+    assert history.start == 2 and history.iterations == [0, 1, 2, 3]  # 1: the first run's last
+
+
+def test_the_final_state_is_checkpointed_and_a_finished_run_is_not_trained_again(flower, tmp_path, monkeypatch):
+    path = tmp_path / "checkpoint.npz"
+    net, history = _checkpointed(flower, path, iterations=9)
+    assert Network.load(path).iterations_trained == 9 and history.start == 0
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(network_module, "train", no_training)
+    again, rerun = _checkpointed(flower, path, iterations=9)
+    assert rerun.start == 9 and again.iterations_trained == 9
+    assert (rerun.iterations, rerun.costs) == (history.iterations, history.costs)
+    for name, value in net.parameters.items():
+        assert to_numpy(again.parameters[name]).tobytes() == to_numpy(value).tobytes(), name
 
 
 def test_a_checkpoint_past_the_end_is_refused(flower, tmp_path):
     X, Y = flower
     path = tmp_path / "checkpoint.npz"
-    Network([2, 3, 1], seed=1).fit(X, Y, num_iterations=9, checkpoint_path=path, checkpoint_every=4,
-                                   progress=False)
-    with pytest.raises(ValueError, match="at iteration 8, not before num_iterations=8"):
-        Network([2, 3, 1], seed=1).fit(X, Y, num_iterations=8, checkpoint_path=path, resume=True,
-                                       progress=False)
+    _checkpointed(flower, path, iterations=9)
+    with pytest.raises(ValueError, match="at iteration 9, past num_iterations=8; ask for at least"):
+        Network([2, 3, 1], seed=1).fit(X, Y, learning_rate=0.1, num_iterations=8, checkpoint_path=path,
+                                       resume=True, progress=False)
+
+
+def test_a_saved_model_is_not_a_checkpoint(flower, tmp_path):
+    X, Y = flower
+    path = tmp_path / "model.npz"
+    Network([2, 3, 1], seed=1).save(path)
+    with pytest.raises(ValueError, match="is a saved model, not a checkpoint .*give the checkpoint another "
+                                         "file name than the saved model"):
+        Network([2, 3, 1], seed=1).fit(X, Y, num_iterations=4, checkpoint_path=path, resume=True, progress=False)
+
+
+@pytest.mark.parametrize("key", ["iterations", "costs", "run"])
+def test_a_checkpoint_record_without_a_key_is_named(flower, tmp_path, key):
+    path = tmp_path / "checkpoint.npz"
+    _checkpointed(flower, path)
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["__meta__"]))
+    del meta["checkpoint"][key]
+    _rewrite(path, checkpoint=meta["checkpoint"])
+    with pytest.raises(ValueError, match=f"is an inconsistent dnn_xp model: its checkpoint record lacks '{key}'"):
+        Network.load(path)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_a_diverging_run_keeps_the_last_good_checkpoint(tmp_path):
+    rng = np.random.RandomState(1)
+    X, Y = rng.randn(3, 20), rng.randn(1, 20)
+    path = tmp_path / "checkpoint.npz"
+    net = Network([3, 5, 1], hidden="tanh", output="identity", seed=0)
+    with pytest.raises(FloatingPointError, match="diverged") as caught:
+        net.fit(X, Y, learning_rate=3.0, num_iterations=5000, record_every=1000, checkpoint_path=path,
+                checkpoint_every=1, progress=False)
+    saved = Network.load(path)
+    assert 0 < saved.iterations_trained < 5000
+    assert all(np.isfinite(to_numpy(value)).all() for value in saved.parameters.values())
+    assert f"those of iteration {net.iterations_trained}" in str(caught.value)
