@@ -248,6 +248,9 @@ def run_train(args) -> int:
     say = _printer(args.quiet)
     for path, option in ((args.save, "--save"), (args.plot, "--plot"), (args.checkpoint, "--checkpoint")):
         _check_folder(path, option)
+    if args.checkpoint and args.save and Path(args.checkpoint).resolve() == Path(args.save).resolve():
+        raise UsageError(f"--checkpoint and --save name the same file {args.save!r}: a checkpoint holds the "
+                         f"progress of a run, a saved model its result; give them different names")
     if args.plot:
         from .plotting import require_matplotlib
 
@@ -279,8 +282,17 @@ def run_train(args) -> int:
         if Path(args.checkpoint).exists():
             say(f"resuming from {args.checkpoint}")
     interactive = sys.stderr.isatty()
-    history = net.fit(X, Y, learning_rate, iterations, record_every, print_cost=not args.quiet and not interactive,
-                      progress=not args.quiet and interactive, **checkpoint)
+    try:
+        history = net.fit(X, Y, learning_rate, iterations, record_every,
+                          print_cost=not args.quiet and not interactive, progress=not args.quiet and interactive,
+                          **checkpoint)
+    except KeyboardInterrupt:
+        if not args.checkpoint:
+            raise
+        print(f"{PROG}: interrupted; {_saved_progress(args.checkpoint)}", file=sys.stderr)
+        return INTERRUPTED
+    if args.checkpoint and history.start == iterations:
+        say(f"{args.checkpoint} holds this run, finished ({iterations} iterations): nothing is left to train")
     for name, (X_split, Y_split) in data.splits.items():
         _report(net, name, X_split, Y_split, cost=not net.output.classifies)
     if args.save:
@@ -292,6 +304,16 @@ def run_train(args) -> int:
         plot_training(net, history, X, Y, args.plot)
         print(f"saved plot: {args.plot}")
     return 0
+
+
+def _saved_progress(checkpoint: str) -> str:
+    """What an interrupted run left in its checkpoint, and how to go on."""
+    try:
+        done = Network.load(checkpoint).iterations_trained
+    except (ValueError, OSError):
+        return f"no progress was saved yet ({checkpoint!r} holds no checkpoint)"
+    return (f"progress up to iteration {done} is saved in {checkpoint!r}; run the same command again "
+            f"to resume from there")
 
 
 def layer_dims(spec, n_x: int, recipe: Recipe) -> list[int]:

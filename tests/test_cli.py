@@ -143,15 +143,50 @@ def test_a_model_saved_from_one_backend_evaluates_the_same_on_another(capsys, tm
     assert results["numpy"] == results["array_api_strict"] == results["torch"]
 
 
-def test_train_checkpoints_and_resumes(capsys, tmp_path):
+def test_train_checkpoints_the_final_state_and_a_rerun_says_it_is_finished(capsys, tmp_path):
     checkpoint = tmp_path / "ck.npz"
     argv = ["train", "--iterations", "250", "--record-every", "50", "--checkpoint", checkpoint]
     code, out, _ = run(capsys, *argv, "--checkpoint-every", "100")
-    assert code == 0 and Network.load(checkpoint).iterations_trained == 200
-    code, again, _ = run(capsys, *argv)
-    assert code == 0 and f"resuming from {checkpoint}" in again
+    assert code == 0 and Network.load(checkpoint).iterations_trained == 250
+    code, again, err = run(capsys, *argv)
+    assert code == 0 and err == []
+    assert f"{checkpoint} holds this run, finished (250 iterations): nothing is left to train" in again
+    assert not any(line.startswith("Cost after") for line in again)
     assert value(again, "train accuracy") == value(out, "train accuracy")
-    assert again[-2] == out[-2]  # the cost at the last iteration
+
+
+def test_an_interrupted_run_says_where_its_progress_is_and_resumes(capsys, tmp_path, monkeypatch):
+    from dnn_xp import network as network_module
+
+    checkpoint = tmp_path / "ck.npz"
+    argv = ["train", "--iterations", "250", "--record-every", "50", "--checkpoint", checkpoint]
+    real_record = network_module.History.record
+
+    def record(self, i, cost):
+        if i == 150:
+            raise KeyboardInterrupt
+        real_record(self, i, cost)
+
+    monkeypatch.setattr(network_module.History, "record", record)
+    code, _, err = run(capsys, *argv)
+    assert code == 130 and err == [
+        f"dnn-xp: interrupted; progress up to iteration 150 is saved in {str(checkpoint)!r}; run the same "
+        f"command again to resume from there"]
+    monkeypatch.undo()
+    code, resumed, _ = run(capsys, *argv)
+    code, whole, _ = run(capsys, *argv[:-2])
+    assert code == 0 and f"resuming from {checkpoint}" in resumed
+    assert resumed[-2:] == whole[-2:]  # the last cost and the accuracy
+
+
+def test_checkpoint_and_save_must_be_different_files(capsys, tmp_path):
+    code, out, err = run(capsys, "train", *QUICK, "--checkpoint", tmp_path / "m.npz", "--save", tmp_path / "m.npz")
+    assert code == 2 and out == [] and len(err) == 1
+    assert "--checkpoint and --save name the same file" in err[0] and "give them different names" in err[0]
+    run(capsys, "train", "--quiet", *QUICK, "--save", tmp_path / "m.npz")
+    code, _, err = run(capsys, "train", *QUICK, "--checkpoint", tmp_path / "m.npz")
+    assert code == 2 and len(err) == 1
+    assert "is a saved model, not a checkpoint" in err[0] and "give the checkpoint another file name" in err[0]
 
 
 def test_train_plot_writes_the_learning_curve_and_boundary(capsys, tmp_path):
