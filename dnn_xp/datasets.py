@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .backend import host_rng
-from .saving import is_zip
+from .saving import is_zip, read_arrays
 
 IMAGE_SHAPE = (64, 64, 3)
 
@@ -98,12 +98,13 @@ def load_npz(path, n_features=None):
     if not is_zip(path):
         raise ValueError(f"{str(path)!r} is not an .npz file (a zip archive of arrays, as numpy.savez writes)")
     try:
-        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as data:  # see saving.read_model
-            if "X" not in data.files:
-                raise ValueError(f"it has no array named 'X' (it has {', '.join(data.files) or 'none'})")
-            X, Y = data["X"], data["Y"] if "Y" in data.files else None
+        data = read_arrays(path)  # each array's header is checked before it is allocated
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise ValueError(f"{str(path)!r} is not a usable .npz data file: {exc}") from None
+    if "X" not in data:
+        raise ValueError(f"{str(path)!r} is not a usable .npz data file: it has no array named 'X' "
+                         f"(it has {', '.join(data) or 'none'})")
+    X, Y = data["X"], data.get("Y")
     return _columns(X, Y, path, n_features)
 
 

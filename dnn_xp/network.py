@@ -138,17 +138,24 @@ class Network:
     # ------------------------------------------------------------------ inputs
     def _to_backend(self, array, dtype_name: str, name: str):
         """``array`` (host data or this backend's array) on the device in ``dtype_name``."""
-        if self.backend.owns(array):
-            check_real_dtype(array.dtype, name, self.backend.xp)
-        else:
-            array = host_array(array, name)
-        return self.backend.asarray(array, self.backend.dtype(dtype_name), name)
+        return self.backend.asarray(self._accept(array, name), self.backend.dtype(dtype_name), name)
+
+    def _accept(self, array, name: str):
+        """``array`` as a plain NumPy array (lists, matrices, masked arrays, pandas) or this backend's own.
+
+        NumPy's subclasses count as host data even on the NumPy backend: a matrix or
+        a masked array must not reach the math as it is.
+        """
+        if isinstance(array, np.ndarray) or not self.backend.owns(array):
+            return host_array(array, name)
+        check_real_dtype(array.dtype, name, self.backend.xp)
+        return array
 
     def _float_dtype_name(self, array, name: str = "X") -> str:
         """``"float32"``/``"float64"`` for such an array of NumPy or the backend, else ``"float64"``."""
-        if self.backend.owns(array):
+        array = self._accept(array, name)
+        if self.backend.owns(array) and not isinstance(array, np.ndarray):
             return next((n for n in DTYPES if array.dtype == self.backend.dtype(n)), "float64")
-        array = host_array(array, name)
         found = array.dtype.name if isinstance(array, np.ndarray) else "float64"
         return found if found in DTYPES else "float64"
 
@@ -160,14 +167,14 @@ class Network:
         return self._float_dtype_name(self._layers[0][0])
 
     def _inputs(self, X, dtype_name: str):
-        X = X if self.backend.owns(X) else host_array(X, "X")
+        X = self._accept(X, "X")
         check_matrix(X, "X", rows=self.layer_dims[0])
         X = self._to_backend(X, dtype_name, "X")
         check_matrix(X, "X", xp=self.backend.xp)
         return X
 
     def _labels(self, Y, m: int, dtype_name: str):
-        Y = Y if self.backend.owns(Y) else host_array(Y, "Y")
+        Y = self._accept(Y, "Y")
         if len(getattr(Y, "shape", ())) == 1:
             raise ValueError(f"Y must be 2-D, shape ({self.layer_dims[-1]}, m); got shape {tuple(Y.shape)} "
                              f"(use Y.reshape(1, -1))")

@@ -27,7 +27,7 @@ def host_array(A, name: str):
                              f"({name}.filled(value)) or drop those examples first")
         A = np.ma.getdata(A)
     elif type(A).__module__.split(".")[0] == "pandas" and hasattr(A, "to_numpy"):
-        A = A.to_numpy()
+        A = _pandas_values(A, name)
     elif not isinstance(A, np.ndarray) and any(
             hasattr(A, attr) for attr in ("__array_namespace__", "__dlpack__", "__cuda_array_interface__")):
         return A  # an array of some library: the backend accepts or refuses it by name
@@ -37,6 +37,18 @@ def host_array(A, name: str):
         raise ValueError(f"{name} is not a rectangular array of numbers ({exc})") from None
     check_real_dtype(A.dtype, name)
     return A
+
+
+def _pandas_values(frame, name: str) -> np.ndarray:
+    """A DataFrame's or Series' values; missing values (``pd.NA``, ``None``) become NaN."""
+    values = frame.to_numpy()
+    if values.dtype.kind != "O":
+        return values
+    try:
+        return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} holds values that are not numbers (dtype object); convert or drop "
+                        f"those columns first") from None
 
 
 def check_real_dtype(dtype, name: str, xp=None) -> None:
