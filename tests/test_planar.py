@@ -9,6 +9,9 @@ from dnn_xp import Network
 from dnn_xp.datasets import planar_flower
 
 # "Cost after iteration i" printed by the course's planar notebook (6 decimals), i = 0, 1000, ..., 7000.
+# The run is chaotic: its later digits (and the exact accuracy, 362/400 or 363/400) depend on
+# the order in which the BLAS kernel sums (OPENBLAS_CORETYPE=Haswell vs SkylakeX), so tests
+# pin it to the course's published precision: these digits and an accuracy of at least 90%.
 COURSE_COSTS = [0.693048, 0.288083, 0.254385, 0.233864, 0.226792, 0.222644, 0.219731, 0.217504]
 
 
@@ -63,7 +66,6 @@ def test_tanh_network_reaches_the_course_accuracy(course_run):
     assert history.iterations == list(range(0, 10000, 1000)) + [9999]
     accuracy = net.accuracy(X, Y)
     assert accuracy >= 0.90  # course: "Accuracy: 90%"
-    assert accuracy == 362 / 400
     np.testing.assert_array_equal(net.predict(X).shape, (1, 400))
 
 
