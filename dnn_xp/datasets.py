@@ -18,6 +18,7 @@ import numpy as np
 
 from .backend import host_rng
 from .saving import is_zip, read_arrays
+from .validation import check_fits_in_memory
 
 IMAGE_SHAPE = (64, 64, 3)
 
@@ -261,6 +262,7 @@ def _hdf5_array(f, name: str, kinds: str, path: Path) -> np.ndarray:
         wanted = "text" if "S" in kinds else "numbers"
         raise ValueError(f"{str(path)!r}: {name!r} holds {dataset.dtype} values, not {wanted}; "
                          f"this is not the course's file, download it again")
+    check_fits_in_memory(dataset.size, dataset.dtype.itemsize, f"{str(path)!r}: {name!r} of shape {dataset.shape}")
     return np.asarray(dataset)
 
 

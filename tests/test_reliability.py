@@ -219,6 +219,15 @@ def _cat_files(images, labels, classes=None):
     return make
 
 
+def _sparse_cat_files(folder):
+    """A 2 KB HDF5 file declaring 12 TB of images (HDF5 allocates chunks only when written)."""
+    folder.mkdir()
+    for split in ("train", "test"):
+        with h5py.File(folder / f"{split}_catvnoncat.h5", "w") as f:
+            f.create_dataset(f"{split}_set_x", shape=(10**9, 64, 64, 3), dtype="u1", chunks=(1, 64, 64, 3))
+            f[f"{split}_set_y"] = np.zeros(2)
+
+
 def test_a_nan_model_is_refused_instead_of_predicting_class_0(tmp_path):
     _nan_model(tmp_path / "m.npz")
     with pytest.raises(ValueError, match=r"m.npz' is an inconsistent dnn_xp model: W2 contains NaN or Inf"):
@@ -266,6 +275,8 @@ CLI = [
      ["train", "--data-dir", "{file}"], "'train_set_x' holds |S1 values, not numbers"),
     ("cat-integer-class-names", _cat_files(np.zeros((2, 64, 64, 3), np.uint8), np.zeros(2), np.array([0, 1])),
      ["train", "--data-dir", "{file}"], "'list_classes' holds int64 values, not text"),
+    ("cat-huge-sparse-images", _sparse_cat_files, ["train", "--data-dir", "{file}"],
+     "'train_set_x' of shape (1000000000, 64, 64, 3) would need 12,288,000,000,000 numbers"),
     ("csv-first-row-missing", lambda path: path.write_text(",1,0\n2,3,1\n"), ["train", "--data", "{file}.csv"],
      "line 1, column 1 is empty (a missing value)"),
     ("npz-data-huge-header", _huge_header_model, ["train", "--dataset", "npz", "--data", "{file}"],
