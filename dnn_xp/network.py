@@ -2,9 +2,11 @@
 
 Examples are columns: ``X`` is ``(n_x, m)`` and ``Y`` is ``(1, m)``. Inputs may be
 NumPy arrays (moved to the backend's device once per call) or arrays already on
-the backend. Inside :meth:`Network.fit` the only device-to-host read is the cost
-at the recorded iterations (every ``record_every``), which is also where a
-diverging run is detected.
+the backend. Inside :meth:`Network.fit` the device-to-host reads are the cost at
+the recorded iterations (every ``record_every``), which is also where a diverging
+run is detected, one finiteness check of the final weights after the loop, and
+the checkpoints. A checkpoint records what identifies its run, and only that run
+resumes from it.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ call of :func:`run_steps`, which returns the new layers and the cost before the
 chunk's first step. That function goes through the backend's one compile hook,
 :meth:`dnn_xp.backend.Backend.compile`, so a backend may compile the whole chunk
 (JAX: one jitted ``fori_loop`` per call); the others run it eagerly. Reading the
-cost at recorded iterations is the loop's only device-to-host transfer.
+cost at recorded iterations is the loop's only device-to-host transfer, besides
+one finiteness check of the weights after the loop and at each checkpoint.
 
 Shapes: ``X: (n_0, m)``, ``Y: (n_L, m)``, ``layers = [(W1, b1), ..., (WL, bL)]``.
 """
@@ -113,7 +114,7 @@ def train(layers, X, Y, backend: Backend, hidden, output, learning_rate: float, 
         before = layers
         layers, J = run(before, X, Y, learning_rate, end - first)
         if first % record_every == 0 or first == stop - 1:
-            value = float(J)  # the loop's only device-to-host read
+            value = float(J)  # the loop's one device-to-host read per recorded iteration
             if not math.isfinite(value):
                 raise diverged(f"the cost is {value} at iteration {first}")
             good_layers, good_iteration = before, first
