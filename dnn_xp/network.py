@@ -68,7 +68,12 @@ class Network:
     cross-entropy) or ``"identity"`` (regression, squared error). Weights are drawn
     on the host with ``init`` and ``seed`` and moved to ``backend``/``device`` once.
     ``iterations_trained`` counts the iterations of the last :meth:`fit` (the
-    position a checkpoint resumes from).
+    position a checkpoint resumes from); ``iterations_total`` those of every fit.
+
+    Several output units (``n_L > 1``) are independent outputs: one sigmoid per
+    row of ``Y: (n_L, m)`` (multi-label), or one regression target per row.
+    :meth:`standardize` makes the network scale its inputs; ``trained_on`` is
+    a JSON-ready description of the training data kept in saved models.
     """
 
     def __init__(self, layer_dims, hidden="relu", output="sigmoid", init="he", seed=0,
@@ -85,6 +90,9 @@ class Network:
             for W, b in initial_layers(self.layer_dims, init, seed)
         ]
         self.iterations_trained = 0
+        self.iterations_total = 0
+        self.trained_on: dict | None = None
+        self._scaling = None  # (mean, scale), each (n_x, 1) on the backend, or None
         self._checkpoint: dict | None = None
 
     # ------------------------------------------------------------------ parameters
@@ -142,12 +150,17 @@ class Network:
         return self._float_dtype_name(self._layers[0][0])
 
     def _inputs(self, X, dtype_name: str):
+        """X on the backend in ``dtype_name``, checked, and scaled when :meth:`standardize` was called."""
         if not hasattr(X, "shape"):
             X = np.asarray(X)
         check_matrix(X, "X", rows=self.layer_dims[0])
+        _check_numbers(X, "X")
         X = self._to_backend(X, dtype_name, "X")
         check_matrix(X, "X", xp=self.backend.xp)
-        return X
+        if self._scaling is None:
+            return X
+        mean, scale = (self._cast(a, dtype_name) for a in self._scaling)
+        return (X - mean) / scale
 
     def _labels(self, Y, m: int, dtype_name: str):
         if not hasattr(Y, "shape"):
@@ -155,9 +168,37 @@ class Network:
         if len(Y.shape) == 1:
             raise ValueError(f"Y must be 2-D, shape ({self.layer_dims[-1]}, m); got shape {tuple(Y.shape)} "
                              f"(use Y.reshape(1, -1))")
+        _check_numbers(Y, "Y")
         Y = self._to_backend(Y, dtype_name, "Y")
         check_labels(Y, m, self.layer_dims[-1], self.output.classifies, self.backend.xp)
         return Y
+
+    # ------------------------------------------------------------------ input scaling
+    @_on_device
+    def standardize(self, X) -> "Network":
+        """Scale inputs by the mean and standard deviation of each feature of ``X: (n_x, m)``.
+
+        Compute them on the training data only; from then on :meth:`fit`,
+        :meth:`predict` and the other methods take raw inputs and apply
+        ``(X - mean) / scale`` first. A constant feature gets scale 1. Saved
+        models keep ``mean`` and ``scale`` as plain ``(n_x, 1)`` arrays.
+        Returns the network.
+        """
+        self._scaling = None
+        X = self._inputs(X, "float64")
+        xp = self.backend.xp
+        mean = xp.mean(X, axis=1, keepdims=True)
+        spread = xp.std(X, axis=1, keepdims=True)
+        scale = xp.where(spread > 0, spread, xp.ones_like(spread))
+        self._scaling = (mean, scale)
+        return self
+
+    @property
+    def input_scaling(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(mean, scale)`` as host ``(n_x, 1)`` float64 arrays, or None when inputs are used as given."""
+        if self._scaling is None:
+            return None
+        return tuple(np.asarray(to_numpy(a), dtype=np.float64) for a in self._scaling)
 
     # ------------------------------------------------------------------ training
     @_on_device
@@ -188,6 +229,7 @@ class Network:
         if resume and checkpoint_path is not None and Path(checkpoint_path).exists():
             history, start = self._restore_checkpoint(checkpoint_path, dtype_name, learning_rate, num_iterations)
         layers = [(self._cast(W, dtype_name), self._cast(b, dtype_name)) for W, b in self._layers]
+        before = self.iterations_total  # iterations of earlier fits
 
         xp, hidden, output = self.backend.xp, self.hidden, self.output
         bar = _progress_bar(progress, num_iterations, start)
@@ -210,6 +252,7 @@ class Network:
                     bar.update()
                 if checkpoint_every and (i + 1) % checkpoint_every == 0 and i + 1 < num_iterations:
                     self._layers, self.iterations_trained = layers, i + 1
+                    self.iterations_total = before + i + 1
                     self.save(checkpoint_path, _checkpoint={"iterations": history.iterations,
                                                             "costs": history.costs,
                                                             "learning_rate": learning_rate})
@@ -218,6 +261,7 @@ class Network:
                 bar.close()
         self._layers = layers
         self.iterations_trained = num_iterations
+        self.iterations_total = before + num_iterations
         return history
 
     def _cast(self, array, dtype_name: str):
@@ -243,6 +287,7 @@ class Network:
             raise ValueError(f"checkpoint {str(path)!r} is at iteration {saved.iterations_trained}, "
                              f"not before num_iterations={num_iterations}; nothing is left to resume")
         self._layers = saved._layers
+        self.iterations_total = saved.iterations_total - saved.iterations_trained
         history = History(list(progress["iterations"]), list(progress["costs"]))
         return history, saved.iterations_trained
 
@@ -288,6 +333,8 @@ class Network:
     def save(self, path, *, _checkpoint: dict | None = None) -> Path:
         """Write the model to ``path`` (``.npz``, no pickle) atomically; returns the path."""
         arrays = {name: to_numpy(value) for name, value in self.parameters.items()}
+        if self.input_scaling is not None:
+            arrays["mean"], arrays["scale"] = self.input_scaling
         meta = {
             "version": __version__,
             "layer_dims": self.layer_dims,
@@ -295,7 +342,10 @@ class Network:
             "output": self.output.name,
             "dtype": self._parameter_dtype(),
             "iterations_trained": self.iterations_trained,
+            "iterations_total": self.iterations_total,
         }
+        if self.trained_on is not None:
+            meta["trained_on"] = self.trained_on
         if _checkpoint is not None:
             meta["checkpoint"] = _checkpoint
         return write_model(path, arrays, meta)
@@ -304,11 +354,16 @@ class Network:
     def load(cls, path, backend=None, device=None) -> "Network":
         """Read a model saved by :meth:`save` onto any backend, parameters bit for bit."""
         arrays, meta = read_model(path)
+        scaling = [arrays.pop(name) for name in ("mean", "scale") if name in arrays]
         try:
             net = cls.from_parameters(arrays, meta["hidden"], meta["output"], backend, device, meta["dtype"])
             if net.layer_dims != meta["layer_dims"]:
                 raise ValueError(f"arrays give layer_dims {net.layer_dims}, description {meta['layer_dims']}")
             net.iterations_trained = int(meta.get("iterations_trained", 0))
+            net.iterations_total = int(meta.get("iterations_total", net.iterations_trained))
+            net.trained_on = meta.get("trained_on")
+            if scaling:
+                net._scaling = net._stored_scaling(scaling)
         except BackendError:
             raise
         except (KeyError, TypeError, ValueError) as exc:
@@ -316,9 +371,29 @@ class Network:
         net._checkpoint = meta.get("checkpoint")
         return net
 
+    def _stored_scaling(self, arrays):
+        """Saved ``mean`` and ``scale`` arrays, checked, on the backend."""
+        n_x = self.layer_dims[0]
+        if len(arrays) != 2 or any(a.shape != (n_x, 1) for a in arrays):
+            raise ValueError(f"mean and scale must both be stored, each of shape ({n_x}, 1); "
+                             f"got shapes {[a.shape for a in arrays]}")
+        mean, scale = (np.asarray(a, dtype=np.float64) for a in arrays)
+        if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
+            raise ValueError("mean must be finite and scale finite and positive")
+        return tuple(self._to_backend(a, "float64", name) for a, name in ((mean, "mean"), (scale, "scale")))
+
     def __repr__(self) -> str:
         return (f"Network({self.layer_dims}, hidden={self.hidden.name!r}, output={self.output.name!r}, "
                 f"backend={self.backend.name!r}, dtype={self._parameter_dtype()!r})")
+
+
+def _check_numbers(A, name: str) -> None:
+    """A host array of text or objects gets an error that says how to encode it, not a conversion error."""
+    if isinstance(A, np.ndarray) and A.dtype.kind not in "biuf":
+        sample = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in A.ravel()[:3])
+        hint = (" encode the classes as 0 and 1 first, e.g. Y = (labels == 'dog').astype(float)" if name == "Y"
+                else " convert them to numbers first")
+        raise ValueError(f"{name} must hold numbers; got an array of dtype {A.dtype} ({sample}, ...):{hint}")
 
 
 def _progress_bar(progress, total: int, start: int):
