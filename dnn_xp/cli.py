@@ -13,6 +13,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -26,7 +27,7 @@ from .backend import (BACKENDS, DTYPES, ENV_VAR, BackendError, describe_backends
 from .datasets import circles, load_cat, load_csv, load_npz, moons, planar_flower
 from .initializers import SCHEMES
 from .losses import OUTPUTS
-from .network import Network
+from .network import Network, TrainingWarning
 from .saving import read_model
 
 PROG = "dnn-xp"
@@ -36,6 +37,7 @@ BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports a program stopped by it
 GENERATED = {"flower": planar_flower, "moons": moons, "circles": circles}
 FILE_FORMATS = ("npz", "csv")
 DATASETS = (*GENERATED, "cat", *FILE_FORMATS)
+CURVE_POINTS = 200  # costs recorded for --plot's learning curve, whatever --record-every is
 
 
 class UsageError(ValueError):
@@ -235,10 +237,11 @@ def _data_options(parser, split=False):
     default = ("the data the model was trained on, as its file records" if split else
                "from --data's suffix, cat with --data-dir, else flower")
     group.add_argument("--dataset", choices=DATASETS, help=f"which data (default: {default})")
-    group.add_argument("--data-dir", metavar="DIR", help="folder holding train_catvnoncat.h5 and test_catvnoncat.h5")
+    group.add_argument("--data-dir", metavar="DIR",
+                       help="folder holding train_catvnoncat.h5 and test_catvnoncat.h5 (default: none)")
     group.add_argument("--data", metavar="FILE",
                        help=".npz with arrays X (m, n_x) and Y (m,) or (m, k), or .csv with one example per "
-                            "row and the label in the last column")
+                            "row and the label in the last column (default: none)")
     if split:
         group.add_argument("--split", choices=("train", "test"),
                            help="which part of data that has a test part (default: both for evaluate, "
@@ -345,8 +348,13 @@ def run_train(args) -> int:
             say(f"resuming from {args.checkpoint}")
     interactive = sys.stderr.isatty()
     began = time.perf_counter()
-    history = net.fit(X, Y, learning_rate, iterations, record_every, print_cost=not args.quiet and not interactive,
-                      progress=not args.quiet and interactive, **checkpoint)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TrainingWarning)
+        history = net.fit(X, Y, learning_rate, iterations, record_every, print_cost=not args.quiet and not interactive,
+                          progress=not args.quiet and interactive, curve_points=CURVE_POINTS if args.plot else None,
+                          **checkpoint)
+    for warning in caught:
+        print(f"{PROG}: warning: {warning.message}", file=sys.stderr)
     if interactive:  # the bar is gone: leave a line that says how the run went
         say(_summary(history, iterations - start, time.perf_counter() - began))
     for name, (X_split, Y_split) in data.splits.items():

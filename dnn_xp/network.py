@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,20 @@ from .activations import get_activation
 from .backend import DTYPES, Backend, BackendError, resolve_backend, to_numpy
 from .core import cost, forward, probabilities
 from .initializers import check_layer_dims, initial_layers
-from .losses import get_output
+from .losses import constant_cost, get_output
 from .saving import read_model, write_model
 from .training import train
 from .validation import check_count, check_labels, check_matrix, check_positive_number
+
+
+# fit warns when a run of at least this many iterations ends with a cost above this
+# fraction of the cost of a constant prediction (shorter runs are steps, not trainings).
+STALL_MIN_ITERATIONS = 100
+STALL_FRACTION = 0.95
+
+
+class TrainingWarning(UserWarning):
+    """Training finished but did not learn: its message says what to change."""
 
 
 @dataclass
@@ -205,15 +216,24 @@ class Network:
     @_on_device
     def fit(self, X, Y, learning_rate=0.0075, num_iterations=2500, record_every=100, *,
             print_cost=False, progress=None, checkpoint_path=None, checkpoint_every=None,
-            resume=False) -> History:
+            resume=False, curve_points=None) -> History:
         """Train by full-batch gradient descent; returns the recorded costs.
 
         Costs are recorded before the update at iterations ``0, record_every, ...``
         and at the last one. ``progress`` shows a tqdm bar (default: when stderr is
         a terminal); ``print_cost`` prints course-style lines at recorded iterations.
+        ``curve_points`` records (without printing) about that many more costs,
+        evenly spaced, for a smooth learning curve: each is one device-to-host read.
         With ``checkpoint_path`` and ``checkpoint_every`` the model is saved every
         that many iterations; ``resume=True`` continues from that file if it
         exists, giving the same result as an uninterrupted run.
+
+        The defaults are the course's deep (L-layer) recipe; small networks usually
+        need a larger ``learning_rate`` (the course's planar model:
+        ``Network([2, 4, 1], hidden="tanh", init="small", seed=2)`` with
+        ``learning_rate=1.2, num_iterations=10000``). A run of at least
+        ``STALL_MIN_ITERATIONS`` iterations that ends no better than always
+        predicting the mean label issues a :class:`TrainingWarning` saying so.
         """
         learning_rate = check_positive_number(learning_rate, "learning_rate")
         num_iterations = check_count(num_iterations, "num_iterations")
@@ -238,18 +258,34 @@ class Network:
             self.save(checkpoint_path, _checkpoint={"iterations": history.iterations, "costs": history.costs,
                                                     "learning_rate": learning_rate})
 
+        curve_every = None
+        if curve_points is not None:
+            curve_every = max(1, num_iterations // check_count(curve_points, "curve_points"))
         bar = _progress_bar(progress, num_iterations, start)
         try:
             layers = train(layers, X, Y, self.backend, self.hidden, self.output, learning_rate, start=start,
                            stop=num_iterations, record_every=record_every, history=history, print_cost=print_cost,
-                           bar=bar, checkpoint_every=checkpoint_every, save=save)
+                           bar=bar, checkpoint_every=checkpoint_every, save=save, curve_every=curve_every)
         finally:
             if bar is not None:
                 bar.close()
         self._layers = layers
         self.iterations_trained = num_iterations
         self.iterations_total = before + num_iterations
+        if num_iterations - start >= STALL_MIN_ITERATIONS:
+            self._warn_if_stalled(history, Y, learning_rate)
         return history
+
+    def _warn_if_stalled(self, history: History, Y, learning_rate: float) -> None:
+        """A TrainingWarning when the final cost is no better than predicting the mean label."""
+        final, baseline = history.costs[-1], constant_cost(self.backend.xp, Y, self.output)
+        if baseline > 0 and final > STALL_FRACTION * baseline:
+            warnings.warn(
+                f"after {history.iterations[-1] + 1} iterations the cost is {final:.4f}, no better than "
+                f"{baseline:.4f}, the cost of always predicting the mean label: the network has not learned. "
+                f"Try a larger learning_rate than {learning_rate}, more iterations, or another hidden "
+                f"activation or init (the course's planar model: hidden='tanh', init='small', seed=2, "
+                f"learning_rate=1.2, num_iterations=10000)", TrainingWarning, stacklevel=3)
 
     def _cast(self, array, dtype_name: str):
         dtype = self.backend.dtype(dtype_name)
