@@ -12,6 +12,7 @@ import argparse
 import os
 import platform
 import sys
+import textwrap
 import time
 import warnings
 from dataclasses import dataclass
@@ -87,7 +88,10 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line, raised instead of printed with usage."""
 
     def __init__(self, *args, **kwargs):
+        # Raw, so that the examples in the epilog keep their lines; the description is wrapped here.
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        if kwargs.get("description"):
+            kwargs["description"] = textwrap.fill(kwargs["description"], 79)
         super().__init__(*args, **kwargs)
 
     def error(self, message):
@@ -103,8 +107,8 @@ examples:
   dnn-xp train --iterations 50000 --checkpoint ck.npz   (rerun the same line to resume)
 
 Options left out come from the course:
-  for cat:            {cat}
-  for the other data: {planar}
+{cat}
+{planar}
 """
 PREDICT_EXAMPLES = """\
 examples:
@@ -134,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="train a network, report its accuracy, optionally save it",
         description="Train a network by gradient descent and report its accuracy (with no options: the "
                     "course's planar model on the flower data). Each option below says its default.",
-        epilog=TRAIN_EXAMPLES.format(cat=_describe(DEEP_CAT), planar=_describe(PLANAR)))
+        epilog=TRAIN_EXAMPLES.format(cat=_wrapped("for cat: " + _describe(DEEP_CAT)),
+                                     planar=_wrapped("for the other data: " + _describe(PLANAR))))
     data = _data_options(train)
     data.add_argument("--test-data", metavar="FILE",
                       help="a second .npz/.csv file of labeled examples to report a test accuracy on "
@@ -225,6 +230,10 @@ def _describe(recipe: Recipe) -> str:
     return (f"layers [n_x, {sizes}, 1], hidden {recipe.hidden}, init {recipe.init}, seed {recipe.seed}, "
             f"learning rate {recipe.learning_rate}, {recipe.iterations} iterations, cost every "
             f"{recipe.record_every}")
+
+
+def _wrapped(text: str) -> str:
+    return textwrap.fill(text, 79, initial_indent="  ", subsequent_indent="    ")
 
 
 def _model_option(parser):
