@@ -162,17 +162,21 @@ class Network:
         return self._float_dtype_name(self._layers[0][0])
 
     def _inputs(self, X, dtype_name: str):
-        """X on the backend in ``dtype_name``, checked, and scaled when :meth:`standardize` was called."""
+        """X as the first layer sees it: checked, on the backend in ``dtype_name``, scaled if :meth:`standardize`d."""
+        X = self._raw_inputs(X, dtype_name)
+        if self._scaling is None:
+            return X
+        mean, scale = (self._cast(a, dtype_name) for a in self._scaling)
+        return (X - mean) / scale
+
+    def _raw_inputs(self, X, dtype_name: str):
         if not hasattr(X, "shape"):
             X = np.asarray(X)
         check_matrix(X, "X", rows=self.layer_dims[0])
         _check_numbers(X, "X")
         X = self._to_backend(X, dtype_name, "X")
         check_matrix(X, "X", xp=self.backend.xp)
-        if self._scaling is None:
-            return X
-        mean, scale = (self._cast(a, dtype_name) for a in self._scaling)
-        return (X - mean) / scale
+        return X
 
     def _labels(self, Y, m: int, dtype_name: str):
         if not hasattr(Y, "shape"):
@@ -196,8 +200,7 @@ class Network:
         models keep ``mean`` and ``scale`` as plain ``(n_x, 1)`` arrays.
         Returns the network.
         """
-        self._scaling = None
-        X = self._inputs(X, "float64")
+        X = self._raw_inputs(X, "float64")
         xp = self.backend.xp
         mean = xp.mean(X, axis=1, keepdims=True)
         spread = xp.std(X, axis=1, keepdims=True)
