@@ -326,10 +326,14 @@ def default_backend_name() -> str:
 
 def resolve_backend(name: str | None = None, device: Any = None) -> Backend:
     """Resolve a backend name (None: the default) and device, probing that it works."""
+    from_environment = name is None
     name = default_backend_name() if name is None else name
     if name == "auto":
         return _resolve_auto(device)
     if name not in _LIBRARIES:
+        if from_environment:
+            raise BackendError(f"the environment variable {ENV_VAR}={name!r} names no backend; set it to one of "
+                               f"{', '.join(BACKENDS)}, or unset it to use numpy")
         raise BackendError(f"unknown backend={name!r}; choose one of {', '.join(BACKENDS)}")
     library = _LIBRARIES[name]
     module = library.load()

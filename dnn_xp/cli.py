@@ -12,6 +12,9 @@ import argparse
 import os
 import platform
 import sys
+import textwrap
+import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -20,11 +23,12 @@ import numpy as np
 
 from . import __version__
 from .activations import ACTIVATIONS
-from .backend import BACKENDS, DTYPES, ENV_VAR, BackendError, describe_backends, resolve_backend, to_numpy
+from .backend import (BACKENDS, DTYPES, ENV_VAR, BackendError, describe_backends, host_rng, resolve_backend,
+                      to_numpy)
 from .datasets import circles, load_cat, load_csv, load_npz, moons, planar_flower
 from .initializers import SCHEMES
 from .losses import OUTPUTS
-from .network import Network
+from .network import Network, TrainingWarning
 from .saving import write_text
 
 PROG = "dnn-xp"
@@ -35,6 +39,7 @@ BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports a program stopped by it
 GENERATED = {"flower": planar_flower, "moons": moons, "circles": circles}
 FILE_FORMATS = ("npz", "csv")
 DATASETS = (*GENERATED, "cat", *FILE_FORMATS)
+CURVE_POINTS = 200  # costs recorded for --plot's learning curve, whatever --record-every is
 
 
 class UsageError(ValueError):
@@ -58,14 +63,6 @@ class Recipe:
 PLANAR = Recipe((4,), "tanh", "small", 2, 1.2, 10_000, 1_000)
 # The course's L-layer cat model: 98.6% train and 80% test accuracy.
 DEEP_CAT = Recipe((20, 7, 5), "relu", "lecun", 1, 0.0075, 2_500, 100)
-
-
-class Data(NamedTuple):
-    """Loaded examples: ``splits`` maps ``"train"``/``"test"`` to ``(X: (n_x, m), Y: (1, m) or None)``."""
-
-    kind: str
-    source: str
-    splits: dict
 
 
 # ---------------------------------------------------------------------- entry point
@@ -116,61 +113,140 @@ def _error_line(message: str) -> None:
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line, raised instead of printed with usage."""
 
+    def __init__(self, *args, **kwargs):
+        # Raw, so that the examples in the epilog keep their lines; the description is wrapped here.
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        if kwargs.get("description"):
+            kwargs["description"] = textwrap.fill(kwargs["description"], 79)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
+TRAIN_EXAMPLES = """\
+examples:
+  dnn-xp train                                   the course's planar model on the flower data
+  dnn-xp train --dataset moons --save moons.npz --plot moons.png
+  dnn-xp train --data mine.csv --test-split 0.2 --standardize --save mine.npz
+  dnn-xp train --data-dir ../shared/datasets/catvnoncat --backend auto
+  dnn-xp train --iterations 50000 --checkpoint ck.npz   (rerun the same line to resume)
+
+Options left out come from the course:
+{cat}
+{planar}
+"""
+PREDICT_EXAMPLES = """\
+examples:
+  dnn-xp predict --model moons.npz                        on the data the model was trained on
+  dnn-xp predict --model mine.npz --data new.csv --out predictions.csv
+  dnn-xp predict --model cat.npz --split train
+"""
+EVALUATE_EXAMPLES = """\
+examples:
+  dnn-xp evaluate --model moons.npz                       on the data the model was trained on
+  dnn-xp evaluate --model mine.npz --data labeled.npz --backend torch
+"""
+INFO_EXAMPLES = """\
+examples:
+  dnn-xp info
+  DNN_XP_BACKEND=cupy dnn-xp info                         does the default backend work here?
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Train, save, reload and evaluate deep fully connected networks.")
+    parser = _Parser(prog=PROG, description="Train, save, reload and evaluate deep fully connected networks.",
+                     epilog=f"Run '{PROG} COMMAND --help' for a command's options and examples.")
     parser.add_argument("--version", action="version", version=f"dnn_xp {__version__}")
     commands = parser.add_subparsers(title="commands", required=True, parser_class=_Parser, metavar="COMMAND")
 
-    train = commands.add_parser("train", help="train a network, report its accuracy, optionally save it",
-                                description="Train a network; with no options, on the planar flower data.",
-                                epilog=f"Options left out come from the course: for cat, {_describe(DEEP_CAT)}; "
-                                       f"for the other data, {_describe(PLANAR)}.")
-    _data_options(train)
+    train = commands.add_parser(
+        "train", help="train a network, report its accuracy, optionally save it",
+        description="Train a network by gradient descent and report its accuracy (with no options: the "
+                    "course's planar model on the flower data). Each option below says its default.",
+        epilog=TRAIN_EXAMPLES.format(cat=_wrapped("for cat: " + _describe(DEEP_CAT)),
+                                     planar=_wrapped("for the other data: " + _describe(PLANAR))))
+    data = _data_options(train)
+    data.add_argument("--test-data", metavar="FILE",
+                      help="a second .npz/.csv file of labeled examples to report a test accuracy on "
+                           "(default: none)")
+    data.add_argument("--test-split", type=_fraction, metavar="F",
+                      help="hold out a random fraction F (0 < F < 1) of the examples as test data "
+                           "(default: none)")
+    data.add_argument("--split-seed", type=int, metavar="N",
+                      help="seed of the --test-split draw (default: 0)")
+    data.add_argument("--standardize", action="store_true",
+                      help="scale each feature to mean 0 and standard deviation 1, computed on the training "
+                           "examples only; the model keeps the scaling and predict/evaluate apply it "
+                           "(default: off)")
     model = train.add_argument_group("model")
     model.add_argument("--layers", type=_layer_list, metavar="N0,N1,...,NL",
-                       help="layer sizes, e.g. 12288,20,7,5,1; the input size may be left out "
-                            "(it is taken from the data when the first entry differs from it)")
-    model.add_argument("--hidden", choices=tuple(ACTIVATIONS), help="hidden activation")
+                       help="layer sizes, e.g. 12288,20,7,5,1; the input size may be left out (it is put "
+                            "first when the first entry differs from the data's feature count); the last "
+                            "is the number of outputs, one per label column (default: n_x,4,1; for cat "
+                            "12288,20,7,5,1)")
+    model.add_argument("--hidden", choices=tuple(ACTIVATIONS),
+                       help=f"hidden activation (default: {PLANAR.hidden}; for cat {DEEP_CAT.hidden})")
     model.add_argument("--output", choices=tuple(OUTPUTS), default="sigmoid",
-                       help="output layer and cost (default: sigmoid)")
+                       help="output layer and cost: sigmoid with cross-entropy for 0/1 labels, identity with "
+                            "squared error for regression (default: sigmoid)")
     model.add_argument("--init", type=_init_scheme, metavar="SCHEME",
-                       help=f"weight initialization: {', '.join(SCHEMES)}, or a number that scales randn")
-    model.add_argument("--seed", type=int, help="seed of the weight initialization")
+                       help=f"weight initialization: {', '.join(SCHEMES)}, or a number that scales randn "
+                            f"(default: {PLANAR.init}; for cat {DEEP_CAT.init})")
+    model.add_argument("--seed", type=int, metavar="N",
+                       help=f"seed of the weight initialization (default: {PLANAR.seed}; for cat {DEEP_CAT.seed})")
     fit = train.add_argument_group("training")
-    fit.add_argument("--learning-rate", type=_positive_float, metavar="RATE")
-    fit.add_argument("--iterations", type=_positive_int, metavar="N")
-    fit.add_argument("--record-every", type=_positive_int, metavar="N", help="record (and print) the cost every N iterations")
+    fit.add_argument("--learning-rate", type=_positive_float, metavar="RATE",
+                     help=f"gradient descent step size (default: {PLANAR.learning_rate}; "
+                          f"for cat {DEEP_CAT.learning_rate})")
+    fit.add_argument("--iterations", type=_positive_int, metavar="N",
+                     help=f"number of full-batch gradient descent steps (default: {PLANAR.iterations}; "
+                          f"for cat {DEEP_CAT.iterations})")
+    fit.add_argument("--record-every", type=_positive_int, metavar="N",
+                     help=f"record (and print) the cost every N iterations (default: {PLANAR.record_every}; "
+                          f"for cat {DEEP_CAT.record_every})")
     fit.add_argument("--checkpoint", metavar="FILE.npz",
-                     help="save progress to FILE while training, and resume from it if it exists")
-    fit.add_argument("--checkpoint-every", type=_positive_int, metavar="N", help="default: --record-every")
-    _backend_options(train).add_argument("--dtype", choices=DTYPES, default="float64", help="default: float64")
+                     help="save progress to FILE while training, and resume from it if it exists "
+                          "(default: no checkpoint)")
+    fit.add_argument("--checkpoint-every", type=_positive_int, metavar="N",
+                     help="with --checkpoint: save every N iterations (default: --record-every)")
+    _backend_options(train).add_argument("--dtype", choices=DTYPES, default="float64",
+                                         help="working precision, kept by the saved model (default: float64)")
     outputs = train.add_argument_group("output")
-    outputs.add_argument("--save", metavar="FILE.npz", help="save the trained model")
+    outputs.add_argument("--save", metavar="FILE.npz", help="save the trained model (default: not saved)")
     outputs.add_argument("--plot", metavar="FILE.png",
-                         help="save the learning curve (and the decision boundary for 2-D data)")
-    outputs.add_argument("--quiet", action="store_true", help="print only the results")
+                         help="save the learning curve, with the decision boundary for 2-D data or "
+                              "predicted against true values for --output identity (default: no plot)")
+    outputs.add_argument("--quiet", action="store_true", help="print only the results (default: off)")
     train.set_defaults(command=run_train)
 
-    predict = commands.add_parser("predict", help="write a saved model's predictions as CSV",
-                                  description="Write one CSV row per example: prediction,probability.")
-    predict.add_argument("--model", required=True, metavar="FILE.npz")
+    predict = commands.add_parser(
+        "predict", help="write a saved model's predictions as CSV",
+        description="Write one CSV row per example: prediction,probability (for several outputs, "
+                    "prediction_1,probability_1,...; for --output identity models, the predicted values).",
+        epilog=PREDICT_EXAMPLES)
+    _model_option(predict)
     _data_options(predict, split=True)
     predict.add_argument("--out", metavar="FILE.csv",
                          help="write the predictions here (default: stdout, with the summary on stderr)")
     _backend_options(predict)
     predict.set_defaults(command=run_predict)
 
-    evaluate = commands.add_parser("evaluate", help="report a saved model's cost and accuracy")
-    evaluate.add_argument("--model", required=True, metavar="FILE.npz")
+    evaluate = commands.add_parser(
+        "evaluate", help="report a saved model's cost and accuracy",
+        description="Report a saved model's cost and accuracy on labeled data: by default the data it was "
+                    "trained on (both parts, when it had a test part).",
+        epilog=EVALUATE_EXAMPLES)
+    _model_option(evaluate)
     _data_options(evaluate, split=True)
     _backend_options(evaluate)
     evaluate.set_defaults(command=run_evaluate)
 
-    info = commands.add_parser("info", help="list the backends, whether each is usable, and their devices")
+    info = commands.add_parser(
+        "info", help="list the backends, whether each is usable, and their devices",
+        description=f"List each backend (installed? usable? devices), whether plots work, and what the "
+                    f"default backend (${ENV_VAR}, else numpy) resolves to here. Always exits 0.",
+        epilog=INFO_EXAMPLES)
     info.set_defaults(command=run_info)
     return parser
 
@@ -182,25 +258,38 @@ def _describe(recipe: Recipe) -> str:
             f"{recipe.record_every}")
 
 
+def _wrapped(text: str) -> str:
+    return textwrap.fill(text, 79, initial_indent="  ", subsequent_indent="    ")
+
+
+def _model_option(parser):
+    parser.add_argument("--model", required=True, metavar="FILE.npz",
+                        help="a model saved by dnn-xp train --save or Network.save (required)")
+
+
 def _data_options(parser, split=False):
     group = parser.add_argument_group("data")
-    group.add_argument("--dataset", choices=DATASETS,
-                       help="default: from --data's suffix, cat with --data-dir, else flower")
-    group.add_argument("--data-dir", metavar="DIR", help="folder holding train_catvnoncat.h5 and test_catvnoncat.h5")
+    default = ("the data the model was trained on, as its file records" if split else
+               "from --data's suffix, cat with --data-dir, else flower")
+    group.add_argument("--dataset", choices=DATASETS, help=f"which data (default: {default})")
+    group.add_argument("--data-dir", metavar="DIR",
+                       help="folder holding train_catvnoncat.h5 and test_catvnoncat.h5 (default: none)")
     group.add_argument("--data", metavar="FILE",
-                       help=".npz with arrays X (m, n_x) and Y (m,), or .csv with one example per row "
-                            "and the label in the last column")
+                       help=".npz with arrays X (m, n_x) and Y (m,) or (m, k), or .csv with one example per "
+                            "row and the label in the last column (default: none)")
     if split:
         group.add_argument("--split", choices=("train", "test"),
-                           help="which part of data that has a test split (default: all for evaluate, "
+                           help="which part of data that has a test part (default: both for evaluate, "
                                 "test for predict)")
+    return group
 
 
 def _backend_options(parser):
     group = parser.add_argument_group("backend")
     group.add_argument("--backend", choices=BACKENDS,
                        help=f"array library (default: ${ENV_VAR}, else numpy; auto picks a usable GPU)")
-    group.add_argument("--device", help="e.g. cpu, 0, cuda:1, device1 (array_api_strict)")
+    group.add_argument("--device", help="e.g. cpu, 0, cuda:1, device1 (array_api_strict) "
+                                        "(default: the backend's first device)")
     return group
 
 
@@ -233,6 +322,13 @@ _positive_int = _positive(int, "integer")
 _positive_float = _positive(float, "number")
 
 
+def _fraction(text: str) -> float:
+    value = _positive_float(text)
+    if not value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction between 0 and 1, such as 0.2")
+    return value
+
+
 def _init_scheme(text: str):
     if text in SCHEMES:
         return text
@@ -246,6 +342,7 @@ def _init_scheme(text: str):
 # ---------------------------------------------------------------------- train
 def run_train(args) -> int:
     say = _printer(args.quiet)
+    _check_train_options(args)
     for path, option in ((args.save, "--save"), (args.plot, "--plot"), (args.checkpoint, "--checkpoint")):
         _check_folder(path, option)
     if args.checkpoint and args.save and Path(args.checkpoint).resolve() == Path(args.save).resolve():
@@ -259,12 +356,16 @@ def run_train(args) -> int:
     X, Y = data.splits["train"]
     if Y is None:
         raise UsageError(f"{data.source} has no labels (an array Y); training needs them")
+    _check_label_values(data, args.output)
     recipe = DEEP_CAT if data.kind == "cat" else PLANAR
-    dims = layer_dims(args.layers, X.shape[0], recipe)
+    dims = layer_dims(args.layers, X.shape[0], Y.shape[0], recipe)
     hidden = args.hidden or recipe.hidden
     init = recipe.init if args.init is None else args.init
     seed = recipe.seed if args.seed is None else args.seed
     net = Network(dims, hidden, args.output, init, seed, backend=args.backend, device=args.device, dtype=args.dtype)
+    net.trained_on = data.record
+    if args.standardize:
+        net.standardize(X)
     learning_rate = recipe.learning_rate if args.learning_rate is None else args.learning_rate
     iterations = recipe.iterations if args.iterations is None else args.iterations
     record_every = recipe.record_every if args.record_every is None else args.record_every
@@ -272,7 +373,8 @@ def run_train(args) -> int:
     say(f"backend: {net.backend.name}, device: {net.backend.device_label}, dtype: {args.dtype}")
     counts = [f"{split[0].shape[1]} {dict(train='training').get(name, name)} examples"
               for name, split in data.splits.items()]
-    say(f"data: {data.source}, {', '.join(counts)}, {X.shape[0]} features")
+    say(f"data: {data.source}, {', '.join(counts)}, {X.shape[0]} features"
+        + (", standardized on the training examples" if args.standardize else ""))
     say(f"model: layers {dims}, hidden {hidden}, output {args.output}, init {init}, seed {seed}")
     say(f"training: learning rate {learning_rate}, {iterations} iterations")
     checkpoint = {}
@@ -282,17 +384,24 @@ def run_train(args) -> int:
         if Path(args.checkpoint).exists():
             say(f"resuming from {args.checkpoint}")
     interactive = sys.stderr.isatty()
+    began = time.perf_counter()
     try:
-        history = net.fit(X, Y, learning_rate, iterations, record_every,
-                          print_cost=not args.quiet and not interactive, progress=not args.quiet and interactive,
-                          **checkpoint)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TrainingWarning)
+            history = net.fit(X, Y, learning_rate, iterations, record_every,
+                              print_cost=not args.quiet and not interactive, progress=not args.quiet and interactive,
+                              curve_points=CURVE_POINTS if args.plot else None, **checkpoint)
     except KeyboardInterrupt:
         if not args.checkpoint:
             raise
         print(f"{PROG}: interrupted; {_saved_progress(args.checkpoint)}", file=sys.stderr)
         return INTERRUPTED
+    for warning in caught:
+        print(f"{PROG}: warning: {warning.message}", file=sys.stderr)
     if args.checkpoint and history.start == iterations:
         say(f"{args.checkpoint} holds this run, finished ({iterations} iterations): nothing is left to train")
+    elif interactive:  # the bar is gone: leave a line that says how the run went
+        say(_summary(history, iterations - history.start, time.perf_counter() - began))
     for name, (X_split, Y_split) in data.splits.items():
         _report(net, name, X_split, Y_split, cost=not net.output.classifies)
     if args.save:
@@ -316,52 +425,106 @@ def _saved_progress(checkpoint: str) -> str:
             f"to resume from there")
 
 
-def layer_dims(spec, n_x: int, recipe: Recipe) -> list[int]:
-    """``--layers`` as full layer sizes: the data's input size is put first unless already there."""
+def _check_train_options(args) -> None:
+    """Options that only work together: refuse a combination that would be silently ignored."""
+    if args.checkpoint_every is not None and args.checkpoint is None:
+        raise UsageError("--checkpoint-every needs --checkpoint FILE.npz, the file to save progress to")
+    if args.test_data is not None and args.test_split is not None:
+        raise UsageError("--test-data and --test-split both name test data; give one")
+    if args.split_seed is not None and args.test_split is None:
+        raise UsageError("--split-seed needs --test-split F, the fraction to hold out")
+
+
+def _summary(history, iterations: int, seconds: float) -> str:
+    rate = iterations / seconds if seconds > 0 else float("inf")
+    return (f"trained {iterations} iterations in {seconds:.2f} s ({rate:,.0f} iterations/s); cost "
+            f"{history.costs[0]:.6f} at iteration {history.iterations[0]}, {history.costs[-1]:.6f} at "
+            f"iteration {history.iterations[-1]}")
+
+
+def layer_dims(spec, n_x: int, n_y: int, recipe: Recipe) -> list[int]:
+    """``--layers`` as full layer sizes: the data's input size is put first unless already there.
+
+    The last entry is the number of outputs, which must be ``n_y``, the data's label count per example.
+    """
     if spec is None:
-        return [n_x, *recipe.hidden_sizes, 1]
-    if spec[-1] != 1:
-        raise UsageError(f"--layers {','.join(map(str, spec))}: the last layer must have 1 unit "
-                         f"(one label per example); got {spec[-1]}")
+        return [n_x, *recipe.hidden_sizes, n_y]
+    if spec[-1] != n_y:
+        per = "one label per example" if n_y == 1 else f"{n_y} labels per example"
+        raise UsageError(f"--layers {','.join(map(str, spec))}: the last layer must have {n_y} "
+                         f"unit{'s' if n_y > 1 else ''} (the data has {per}); got {spec[-1]}")
     return list(spec) if spec[0] == n_x else [n_x, *spec]
+
+
+def _check_label_values(data, output: str) -> None:
+    """0/1 labels for a sigmoid output, with an error that names the file and the column taken as labels."""
+    if output != "sigmoid":
+        return
+    for name, (X, Y) in data.splits.items():
+        wrong = np.unique(Y[(Y != 0) & (Y != 1)])
+        if wrong.size == 0:
+            continue
+        sample = ", ".join(f"{v:g}" for v in wrong[:3]) + (", ..." if wrong.size > 3 else "")
+        where = data.files.get(name, data.source)
+        if where.lower().endswith(".csv'"):
+            column = X.shape[0] + 1
+            taken = (f"{where} has no 0/1 label column: train took its last column (column {column} of "
+                     f"{column}) as the label, and it holds {sample}")
+        else:
+            taken = f"{where}: the labels Y hold values other than 0 and 1 ({sample})"
+        raise UsageError(f"{taken}; --output sigmoid needs labels 0 or 1 (a .csv keeps them in its last "
+                         f"column), or use --output identity for a numeric target")
 
 
 # ---------------------------------------------------------------------- predict, evaluate
 def run_predict(args) -> int:
     _check_folder(args.out, "--out")
     net = Network.load(args.model, backend=args.backend, device=args.device)
-    data = load_data(args, n_features=net.layer_dims[0])
+    data = data_for_model(args, net)
     name = args.split or ("test" if "test" in data.splits else "train")
     X, Y = _split(data, name)
-    _check_fits(net, args.model, X, data.source)
-    values = to_numpy(net.predict_proba(X))[0]
-    if net.output.classifies:
-        rows = ["prediction,probability"] + [f"{int(p > 0.5)},{p:.6f}" for p in values]
-    else:
-        rows = ["prediction"] + [f"{p:.8g}" for p in values]
-    text = "\n".join(rows) + "\n"
+    _check_fits(net, args.model, X, Y, data.source)
+    text = prediction_csv(to_numpy(net.predict_proba(X)), net.output.classifies)
     summary = sys.stdout if args.out else sys.stderr
     if args.out:
         write_text(args.out, text)
     else:
-        sys.stdout.write(text)
+        _write_stdout(text)
     where = args.out or "stdout"
-    print(f"predictions: {len(values)} ({data.source}, {name} examples) written to {where}", file=summary)
+    print(f"predictions: {X.shape[1]} ({data.source}, {name} examples) written to {where}", file=summary)
     if Y is not None and net.output.classifies:
         print(f"accuracy: {net.accuracy(X, Y):.4f}", file=summary)
     return 0
 
 
+def prediction_csv(P: np.ndarray, classifies: bool) -> str:
+    """CSV text of the outputs ``P: (n_L, m)``, one row per example and every output in it.
+
+    Classifiers write ``prediction,probability`` per output (``prediction_1,probability_1,...``
+    when there are several); regression models write the predicted values.
+    """
+    k = P.shape[0]
+    suffixes = [""] if k == 1 else [f"_{j}" for j in range(1, k + 1)]
+    if classifies:
+        header = ",".join(f"prediction{s},probability{s}" for s in suffixes)
+        rows = (",".join(f"{int(p > 0.5)},{p:.6f}" for p in column) for column in P.T)
+    else:
+        header = ",".join(f"prediction{s}" for s in suffixes)
+        rows = (",".join(f"{p:.8g}" for p in column) for column in P.T)
+    return "\n".join([header, *rows]) + "\n"
+
+
 def run_evaluate(args) -> int:
     net = Network.load(args.model, backend=args.backend, device=args.device)
-    data = load_data(args, n_features=net.layer_dims[0])
+    data = data_for_model(args, net)
     names = [args.split] if args.split else list(data.splits)
-    print(f"model: {args.model}, layers {net.layer_dims}, backend {net.backend.name} on {net.backend.device_label}")
     for name in names:
         X, Y = _split(data, name)
-        _check_fits(net, args.model, X, data.source)
+        _check_fits(net, args.model, X, Y, data.source)
         if Y is None:
             raise UsageError(f"{data.source} has no labels; evaluate needs them (predict works without)")
+    print(f"model: {args.model}, layers {net.layer_dims}, backend {net.backend.name} on {net.backend.device_label}")
+    print(f"data: {data.source}")
     for name in names:
         _report(net, name if len(data.splits) > 1 or args.split else "", *data.splits[name], cost=True)
     return 0
@@ -373,10 +536,14 @@ def _split(data: Data, name: str):
     return data.splits[name]
 
 
-def _check_fits(net: Network, model: str, X, source: str) -> None:
+def _check_fits(net: Network, model: str, X, Y, source: str) -> None:
     if X.shape[0] != net.layer_dims[0]:
         raise UsageError(f"model {model!r} takes {net.layer_dims[0]} features per example but {source} has "
                          f"{X.shape[0]}; use the data the model was trained on, or train a new model")
+    if Y is not None and Y.shape[0] != net.layer_dims[-1]:
+        raise UsageError(f"model {model!r} has {net.layer_dims[-1]} outputs but {source} has {Y.shape[0]} "
+                         f"label{'s' if Y.shape[0] > 1 else ''} per example; use data with one label column "
+                         f"per output")
 
 
 def _report(net: Network, name: str, X, Y, cost: bool) -> None:
@@ -387,43 +554,151 @@ def _report(net: Network, name: str, X, Y, cost: bool) -> None:
         print(f"{prefix}accuracy: {net.accuracy(X, Y):.4f}")
 
 
-# ---------------------------------------------------------------------- data
-def load_data(args, n_features=None) -> Data:
-    """The examples named by ``--dataset``/``--data``/``--data-dir``, in the library's column layout.
+def _write_stdout(text: str) -> None:
+    """Write all of ``text`` to stdout, so a reader that left raises BrokenPipeError (exit 141).
 
-    ``n_features`` (from a saved model) is checked against files and, for
-    ``.csv``, decides whether the last column holds labels.
+    Unbuffered stdout (``PYTHONUNBUFFERED=1``) writes straight to the file, and a pipe whose
+    reader closed mid-way accepts part of it; ``TextIOWrapper.write`` drops the rest and reports
+    success, so the remainder is written here until the pipe refuses it.
     """
-    kind = _dataset_kind(args)
+    stream = getattr(sys.stdout, "buffer", None)
+    if stream is None:
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    remaining = memoryview(text.encode(sys.stdout.encoding or "utf-8"))
+    while remaining:
+        remaining = remaining[stream.write(remaining) or 0:]
+    stream.flush()
+
+
+# ---------------------------------------------------------------------- data
+class Data(NamedTuple):
+    """Loaded examples in the library's column layout.
+
+    ``splits`` maps ``"train"``/``"test"`` to ``(X: (n_x, m), Y: (n_y, m) or None)``;
+    ``record`` is the JSON description a trained model keeps (``Network.trained_on``);
+    ``files`` names the file each split came from, quoted, where there is one.
+    """
+
+    kind: str
+    source: str
+    splits: dict
+    record: dict
+    files: dict
+
+
+def load_data(args, n_features=None) -> Data:
+    """The examples named by ``--dataset``/``--data``/``--data-dir`` (and, for train, the test options)."""
+    data = _load_source(_dataset_kind(args), args.data, args.data_dir, n_features)
+    return _with_test_part(data, getattr(args, "test_data", None), getattr(args, "test_split", None),
+                           getattr(args, "split_seed", None))
+
+
+def data_for_model(args, net: Network) -> Data:
+    """The data named on the command line, else the data the model records (``trained_on``)."""
+    n_features = net.layer_dims[0]
+    if (args.dataset, args.data, args.data_dir) != (None, None, None):
+        return load_data(args, n_features)
+    record = net.trained_on
+    if not isinstance(record, dict) or "dataset" not in record:
+        raise UsageError(f"{args.model!r} does not record the data it was trained on (only models saved by "
+                         f"dnn-xp train do); name the data with --dataset, --data or --data-dir")
+    try:
+        data = _load_source(record["dataset"], record.get("path"), record.get("data_dir"), n_features)
+        if "path" in record:
+            _check_unchanged(data, record, record["path"])
+        test = record.get("test_data")
+        data = _with_test_part(data, test and test.get("path"), record.get("test_split"), record.get("split_seed"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"the data recorded in {args.model!r} cannot be used ({exc}); name the data with "
+                         f"--dataset, --data or --data-dir") from None
+    return data._replace(source=f"{data.source} (recorded in the model)")
+
+
+def _check_unchanged(data: Data, record: dict, path: str) -> None:
+    X, _ = data.splits["train"]
+    then, now = (record.get("examples"), record.get("features")), (X.shape[1], X.shape[0])
+    if then != now:
+        raise ValueError(f"{path!r} has changed since training: then {then[0]} examples of {then[1]} features, "
+                         f"now {now[0]} of {now[1]}")
+
+
+def _load_source(kind: str, data_file, data_dir, n_features) -> Data:
+    """One data set, with a test part only when it comes with one (cat)."""
     if kind in GENERATED:
-        return Data(kind, f"the {kind} data", {"train": GENERATED[kind]()})
+        return Data(kind, f"the {kind} data", {"train": GENERATED[kind]()}, {"dataset": kind}, {})
     if kind == "cat":
-        if args.data_dir is None:
+        if data_dir is None:
             raise UsageError("--dataset cat needs --data-dir DIR, the folder holding train_catvnoncat.h5 "
                              "and test_catvnoncat.h5")
-        cat = load_cat(args.data_dir)
-        return Data(kind, f"the cat data in {args.data_dir!r}",
-                    {"train": (cat.train_x, cat.train_y), "test": (cat.test_x, cat.test_y)})
-    if args.data is None:
+        cat = load_cat(data_dir)
+        record = {"dataset": "cat", "data_dir": str(Path(data_dir).resolve())}
+        return Data(kind, f"the cat data in {data_dir!r}",
+                    {"train": (cat.train_x, cat.train_y), "test": (cat.test_x, cat.test_y)}, record, {})
+    if data_file is None:
         raise UsageError(f"--dataset {kind} needs --data FILE")
-    loader = load_npz if kind == "npz" else load_csv
-    return Data(kind, repr(args.data), {"train": loader(args.data, n_features)})
+    if kind not in FILE_FORMATS:
+        raise UsageError(f"unknown dataset {kind!r}; choose one of {', '.join(DATASETS)}")
+    X, Y = (load_npz if kind == "npz" else load_csv)(data_file, n_features)
+    record = {"dataset": kind, "path": str(Path(data_file).resolve()), "examples": X.shape[1],
+              "features": X.shape[0]}
+    return Data(kind, repr(str(data_file)), {"train": (X, Y)}, record, {"train": repr(str(data_file))})
+
+
+def _with_test_part(data: Data, test_file, fraction, seed) -> Data:
+    """``data`` with a test part: the examples of ``test_file``, or a seeded random ``fraction`` held out."""
+    if test_file is None and fraction is None:
+        return data
+    if "test" in data.splits:
+        raise UsageError(f"{data.source} has its own test part; --test-data and --test-split are for data "
+                         f"without one")
+    X, Y = data.splits["train"]
+    if test_file is not None:
+        kind = _file_kind(test_file, "--test-data")
+        test = _load_source(kind, test_file, None, X.shape[0])
+        X_test, Y_test = test.splits["train"]
+        if Y_test is None:
+            raise UsageError(f"test data {test.source} has no labels; a test part needs them")
+        splits = {"train": (X, Y), "test": (X_test, Y_test)}
+        record = {**data.record, "test_data": test.record}
+        return data._replace(splits=splits, record=record, files={**data.files, "test": test.source})
+    seed = 0 if seed is None else seed
+    m = X.shape[1]
+    held = round(fraction * m)
+    if not 0 < held < m:
+        raise UsageError(f"--test-split {fraction} of {m} examples leaves {m - held} to train on and {held} to "
+                         f"test; choose a fraction that keeps at least one example on each side")
+    order = host_rng(seed).permutation(m)
+    test, train = np.sort(order[:held]), np.sort(order[held:])
+    labels = (lambda idx: None) if Y is None else (lambda idx: Y[:, idx])
+    splits = {"train": (X[:, train], labels(train)), "test": (X[:, test], labels(test))}
+    record = {**data.record, "test_split": fraction, "split_seed": seed}
+    files = {name: data.files["train"] for name in splits} if data.files else {}
+    return data._replace(splits=splits, record=record, files=files)
 
 
 def _dataset_kind(args) -> str:
+    if args.data is not None and args.data_dir is not None:
+        raise UsageError("--data FILE and --data-dir DIR name two different data sets; give one "
+                         "(--data-dir is the folder of the cat images)")
     if args.dataset is None:
         if args.data is not None:
-            suffix = Path(args.data).suffix.lower().lstrip(".")
-            if suffix not in FILE_FORMATS:
-                raise UsageError(f"cannot tell the format of {args.data!r} from its name; "
-                                 f"add --dataset npz or --dataset csv")
-            return suffix
+            return _file_kind(args.data, "--data")
         return "cat" if args.data_dir is not None else "flower"
     if args.data is not None and args.dataset not in FILE_FORMATS:
         raise UsageError(f"--data FILE goes with --dataset npz or csv, not --dataset {args.dataset}")
     if args.data_dir is not None and args.dataset != "cat":
         raise UsageError(f"--data-dir goes with --dataset cat, not --dataset {args.dataset}")
     return args.dataset
+
+
+def _file_kind(path: str, option: str) -> str:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in FILE_FORMATS:
+        hint = "add --dataset npz or --dataset csv" if option == "--data" else "name it .npz or .csv"
+        raise UsageError(f"cannot tell the format of {path!r} from its name; {hint}")
+    return suffix
 
 
 # ---------------------------------------------------------------------- info

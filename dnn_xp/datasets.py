@@ -90,9 +90,9 @@ def _two_classes(n0: int, m: int) -> np.ndarray:
 
 
 def load_npz(path, n_features=None):
-    """A user's ``.npz`` with ``X: (m, n_x)`` and, optionally, labels ``Y: (m,)`` or ``(m, 1)``.
+    """A user's ``.npz`` with ``X: (m, n_x)`` and, optionally, labels ``Y: (m,)`` or ``(m, k)``.
 
-    Returns ``(X: (n_x, m), Y: (1, m) or None)`` as float64; examples are rows in
+    Returns ``(X: (n_x, m), Y: (k, m) or None)`` as float64 (``k = 1`` for ``(m,)``); examples are rows in
     the file and columns in the result. ``n_features``, when given, is checked.
     """
     path = _existing_file(path, "data file")
@@ -163,27 +163,53 @@ def _is_number(text: str) -> bool:
 
 
 def _columns(X, Y, path: Path, n_features):
-    """Rows-as-examples arrays from a file, checked and turned into ``(n_x, m)`` and ``(1, m)``."""
+    """Rows-as-examples arrays from a file, checked and turned into ``(n_x, m)`` and ``(k, m)``.
+
+    ``Y`` is ``(m,)`` or ``(m, k)`` in the file: one label, or one per output unit.
+    """
     X = np.asarray(X)
-    if X.dtype.kind not in "biuf" or (Y is not None and np.asarray(Y).dtype.kind not in "biuf"):
-        raise ValueError(f"{str(path)!r}: X and Y must hold numbers; got dtypes {X.dtype} and "
-                         f"{np.asarray(Y).dtype}")
+    for name, A in (("X", X), ("Y", Y)):
+        if A is not None and np.asarray(A).dtype.kind not in "biuf":
+            raise ValueError(f"{str(path)!r}: {name} must hold numbers; got dtype {np.asarray(A).dtype}"
+                             f"{_text_hint(name, np.asarray(A))}")
     if X.ndim != 2 or X.shape[0] == 0:
         raise ValueError(f"{str(path)!r}: X must be 2-D with one example per row, (m, n_x); "
                          f"got shape {X.shape}")
     if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"{str(path)!r} has {X.shape[1]} features per example but {n_features} are expected")
+        flipped = X.shape[0] == n_features
+        raise ValueError(f"{str(path)!r} has {X.shape[1]} features per example but {n_features} are expected"
+                         + (_TRANSPOSED.format(shape=X.shape) if flipped else ""))
     X = X.astype(np.float64).T
     _check_finite(X, "X", path)
     if Y is None:
         return X, None
     Y = np.asarray(Y, dtype=np.float64)
-    if Y.size != X.shape[1] or (Y.ndim == 2 and Y.shape[1] != 1) or Y.ndim > 2:
-        raise ValueError(f"{str(path)!r}: Y must hold one label per example, shape ({X.shape[1]},); "
-                         f"got shape {Y.shape}")
-    Y = Y.reshape(1, -1)
+    m = X.shape[1]
+    if Y.ndim not in (1, 2) or Y.shape[0] != m:
+        if Y.ndim in (1, 2) and Y.shape[-1] == X.shape[0]:
+            hint = _TRANSPOSED.format(shape=X.T.shape)
+        elif Y.ndim == 2 and Y.shape[1] == m:
+            hint = f"; Y of shape {Y.shape} looks transposed: save Y.T, one row per example"
+        else:
+            hint = ""
+        raise ValueError(f"{str(path)!r}: Y must hold one label per example, shape ({m},) or ({m}, k); "
+                         f"got shape {Y.shape}{hint}")
+    Y = Y.reshape(m, -1).T
     _check_finite(Y, "Y", path)
     return X, Y
+
+
+_TRANSPOSED = ("; X of shape {shape} looks transposed (examples as columns, the library's layout): "
+               "the file keeps one example per row, X: (m, n_x) and Y: (m,), so save X.T and Y.T")
+
+
+def _text_hint(name: str, A: np.ndarray) -> str:
+    if A.dtype.kind not in "USO":
+        return ""
+    sample = ", ".join(repr(str(v)) for v in np.unique(A.ravel())[:3])
+    if name == "Y":
+        return f" (text labels such as {sample}); encode the classes as 0 and 1 first"
+    return f" (text such as {sample}); convert the features to numbers first"
 
 
 def _check_finite(A, name: str, path: Path) -> None:

@@ -51,3 +51,20 @@ def get_output(name: str) -> OutputLayer:
             f"(sigmoid with cross-entropy for 0/1 labels, identity with squared error for regression)"
         )
     return OUTPUTS[name]
+
+
+def constant_cost(xp, Y, output: OutputLayer) -> float:
+    """The cost of the best constant prediction, the mean of each row of ``Y: (n_L, m)``.
+
+    Cross-entropy: the entropy of each row's label frequency, summed over rows;
+    squared error: half of each row's variance, summed. A network whose cost is
+    no lower has learned nothing beyond the label averages.
+    """
+    p = xp.mean(Y, axis=1)
+    if not output.classifies:
+        return float(xp.sum(xp.mean((Y - p[:, None]) ** 2, axis=1))) / 2
+
+    def p_log_p(a):  # 0 where a == 0, with no log(0)
+        return a * xp.log(xp.where(a > 0, a, xp.ones_like(a)))
+
+    return float(xp.sum(-(p_log_p(p) + p_log_p(1.0 - p))))

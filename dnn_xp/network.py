@@ -15,6 +15,7 @@ import functools
 import hashlib
 import math
 import sys
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +28,21 @@ from .activations import get_activation
 from .backend import DTYPES, Backend, BackendError, resolve_backend, to_numpy
 from .core import cost, forward, probabilities
 from .initializers import check_layer_dims, initial_layers
-from .losses import get_output
+from .losses import constant_cost, get_output
 from .saving import read_model, write_model
 from .training import Diverged, train
 from .validation import (check_count, check_finite, check_labels, check_matrix, check_positive_number,
                          check_real_dtype, host_array)
+
+
+# fit warns when a run of at least this many iterations ends with a cost above this
+# fraction of the cost of a constant prediction (shorter runs are steps, not trainings).
+STALL_MIN_ITERATIONS = 100
+STALL_FRACTION = 0.95
+
+
+class TrainingWarning(UserWarning):
+    """Training finished but did not learn: its message says what to change."""
 
 
 @dataclass
@@ -75,7 +86,12 @@ class Network:
     cross-entropy) or ``"identity"`` (regression, squared error). Weights are drawn
     on the host with ``init`` and ``seed`` and moved to ``backend``/``device`` once.
     ``iterations_trained`` counts the iterations of the last :meth:`fit` (the
-    position a checkpoint resumes from).
+    position a checkpoint resumes from); ``iterations_total`` those of every fit.
+
+    Several output units (``n_L > 1``) are independent outputs: one sigmoid per
+    row of ``Y: (n_L, m)`` (multi-label), or one regression target per row.
+    :meth:`standardize` makes the network scale its inputs; ``trained_on`` is
+    a JSON-ready description of the training data kept in saved models.
     """
 
     def __init__(self, layer_dims, hidden="relu", output="sigmoid", init="he", seed=0,
@@ -92,6 +108,9 @@ class Network:
             for W, b in initial_layers(self.layer_dims, init, seed)
         ]
         self.iterations_trained = 0
+        self.iterations_total = 0
+        self.trained_on: dict | None = None
+        self._scaling = None  # (mean, scale), each (n_x, 1) on the backend, or None
         self._checkpoint: dict | None = None
 
     # ------------------------------------------------------------------ parameters
@@ -169,6 +188,14 @@ class Network:
         return self._float_dtype_name(self._layers[0][0])
 
     def _inputs(self, X, dtype_name: str):
+        """X as the first layer sees it: checked, on the backend in ``dtype_name``, scaled if :meth:`standardize`d."""
+        X = self._raw_inputs(X, dtype_name)
+        if self._scaling is None:
+            return X
+        mean, scale = (self._cast(a, dtype_name) for a in self._scaling)
+        return (X - mean) / scale
+
+    def _raw_inputs(self, X, dtype_name: str):
         X = self._accept(X, "X")
         check_matrix(X, "X", rows=self.layer_dims[0])
         X = self._to_backend(X, dtype_name, "X")
@@ -184,19 +211,54 @@ class Network:
         check_labels(Y, m, self.layer_dims[-1], self.output.classifies, self.backend.xp)
         return Y
 
+    # ------------------------------------------------------------------ input scaling
+    @_on_device
+    def standardize(self, X) -> "Network":
+        """Scale inputs by the mean and standard deviation of each feature of ``X: (n_x, m)``.
+
+        Compute them on the training data only; from then on :meth:`fit`,
+        :meth:`predict` and the other methods take raw inputs and apply
+        ``(X - mean) / scale`` first. A constant feature gets scale 1. Saved
+        models keep ``mean`` and ``scale`` as plain ``(n_x, 1)`` arrays.
+        Returns the network.
+        """
+        X = self._raw_inputs(X, "float64")
+        xp = self.backend.xp
+        mean = xp.mean(X, axis=1, keepdims=True)
+        spread = xp.std(X, axis=1, keepdims=True)
+        scale = xp.where(spread > 0, spread, xp.ones_like(spread))
+        self._scaling = (mean, scale)
+        return self
+
+    @property
+    def input_scaling(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(mean, scale)`` as host ``(n_x, 1)`` float64 arrays, or None when inputs are used as given."""
+        if self._scaling is None:
+            return None
+        return tuple(np.asarray(to_numpy(a), dtype=np.float64) for a in self._scaling)
+
     # ------------------------------------------------------------------ training
     @_on_device
     def fit(self, X, Y, learning_rate=0.0075, num_iterations=2500, record_every=100, *,
             print_cost=False, progress=None, checkpoint_path=None, checkpoint_every=None,
-            resume=False) -> History:
+            resume=False, curve_points=None) -> History:
         """Train by full-batch gradient descent; returns the recorded costs.
 
         Costs are recorded before the update at iterations ``0, record_every, ...``
         and at the last one. ``progress`` shows a tqdm bar (default: when stderr is
         a terminal); ``print_cost`` prints course-style lines at recorded iterations.
+        ``curve_points`` records (without printing) about that many more costs,
+        evenly spaced, for a smooth learning curve: each is one device-to-host read.
         With ``checkpoint_path`` and ``checkpoint_every`` the model is saved every
         that many iterations; ``resume=True`` continues from that file if it
         exists, giving the same result as an uninterrupted run.
+
+        The defaults are the course's deep (L-layer) recipe; small networks usually
+        need a larger ``learning_rate`` (the course's planar model:
+        ``Network([2, 4, 1], hidden="tanh", init="small", seed=2)`` with
+        ``learning_rate=1.2, num_iterations=10000``). A run of at least
+        ``STALL_MIN_ITERATIONS`` iterations that ends no better than always
+        predicting the mean label issues a :class:`TrainingWarning` saying so.
         """
         learning_rate = check_positive_number(learning_rate, "learning_rate")
         num_iterations = check_count(num_iterations, "num_iterations")
@@ -214,23 +276,30 @@ class Network:
         if resume and checkpoint_path is not None and Path(checkpoint_path).exists():
             history, start = self._restore_checkpoint(checkpoint_path, run, num_iterations)
         layers = [(self._cast(W, dtype_name), self._cast(b, dtype_name)) for W, b in self._layers]
+        before = self.iterations_total  # iterations of earlier fits
         if start == num_iterations:  # the checkpoint holds this very run, finished
             self._layers, self.iterations_trained = layers, num_iterations
+            self.iterations_total = before + num_iterations
             return history
 
         def save(current, iteration):
             self._layers, self.iterations_trained = current, iteration
+            self.iterations_total = before + iteration
             self.save(checkpoint_path, _checkpoint={"iterations": history.iterations, "costs": history.costs,
                                                     "run": run})
 
+        curve_every = None
+        if curve_points is not None:
+            curve_every = max(1, num_iterations // check_count(curve_points, "curve_points"))
         bar = _progress_bar(progress, num_iterations, start)
         try:
             layers = train(layers, X, Y, self.backend, self.hidden, self.output, learning_rate, start=start,
                            stop=num_iterations, record_every=record_every, history=history, print_cost=print_cost,
                            bar=bar, checkpoint_every=checkpoint_every,
-                           save=save if checkpoint_path is not None else None)
+                           save=save if checkpoint_path is not None else None, curve_every=curve_every)
         except Diverged as exc:
             self._layers, self.iterations_trained = exc.layers, exc.iteration
+            self.iterations_total = before + exc.iteration
             exc.layers = None
             raise
         finally:
@@ -238,7 +307,21 @@ class Network:
                 bar.close()
         self._layers = layers
         self.iterations_trained = num_iterations
+        self.iterations_total = before + num_iterations
+        if num_iterations - start >= STALL_MIN_ITERATIONS:
+            self._warn_if_stalled(history, Y, learning_rate)
         return history
+
+    def _warn_if_stalled(self, history: History, Y, learning_rate: float) -> None:
+        """A TrainingWarning when the final cost is no better than predicting the mean label."""
+        final, baseline = history.costs[-1], constant_cost(self.backend.xp, Y, self.output)
+        if baseline > 0 and final > STALL_FRACTION * baseline:
+            warnings.warn(
+                f"after {history.iterations[-1] + 1} iterations the cost is {final:.4f}, no better than "
+                f"{baseline:.4f}, the cost of always predicting the mean label: the network has not learned. "
+                f"Try a larger learning_rate than {learning_rate}, more iterations, or another hidden "
+                f"activation or init (the course's planar model: hidden='tanh', init='small', seed=2, "
+                f"learning_rate=1.2, num_iterations=10000)", TrainingWarning, stacklevel=3)
 
     def _cast(self, array, dtype_name: str):
         dtype = self.backend.dtype(dtype_name)
@@ -281,6 +364,7 @@ class Network:
                              f"or pass another checkpoint_path")
         self._layers = saved._layers
         self.iterations_trained = saved.iterations_trained
+        self.iterations_total = saved.iterations_total - saved.iterations_trained
         progress = saved._checkpoint
         history = History(list(progress["iterations"]), list(progress["costs"]), start=saved.iterations_trained)
         return history, saved.iterations_trained
@@ -334,6 +418,8 @@ class Network:
             if not np.isfinite(value).all():
                 raise ValueError(f"{name} contains NaN or Inf; a model with non-finite parameters "
                                  f"is not saved")
+        if self.input_scaling is not None:
+            arrays["mean"], arrays["scale"] = self.input_scaling
         meta = {
             "version": __version__,
             "layer_dims": self.layer_dims,
@@ -341,7 +427,10 @@ class Network:
             "output": self.output.name,
             "dtype": self._parameter_dtype(),
             "iterations_trained": self.iterations_trained,
+            "iterations_total": self.iterations_total,
         }
+        if self.trained_on is not None:
+            meta["trained_on"] = self.trained_on
         if _checkpoint is not None:
             meta["checkpoint"] = _checkpoint
         return write_model(path, arrays, meta)
@@ -350,18 +439,34 @@ class Network:
     def load(cls, path, backend=None, device=None) -> "Network":
         """Read a model saved by :meth:`save` onto any backend, parameters bit for bit."""
         arrays, meta = read_model(path)
+        scaling = [arrays.pop(name) for name in ("mean", "scale") if name in arrays]
         try:
             _check_description(meta)
             net = cls.from_parameters(arrays, meta["hidden"], meta["output"], backend, device, meta["dtype"])
             if net.layer_dims != meta["layer_dims"]:
                 raise ValueError(f"arrays give layer_dims {net.layer_dims}, description {meta['layer_dims']}")
             net.iterations_trained = meta.get("iterations_trained", 0)
+            net.iterations_total = meta.get("iterations_total", net.iterations_trained)
+            net.trained_on = meta.get("trained_on")
+            if scaling:
+                net._scaling = net._stored_scaling(scaling)
             net._checkpoint = _checked_progress(meta.get("checkpoint"))
         except BackendError:
             raise
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{str(path)!r} is an inconsistent dnn_xp model: {exc}") from None
         return net
+
+    def _stored_scaling(self, arrays):
+        """Saved ``mean`` and ``scale`` arrays, checked, on the backend."""
+        n_x = self.layer_dims[0]
+        if len(arrays) != 2 or any(a.shape != (n_x, 1) for a in arrays):
+            raise ValueError(f"mean and scale must both be stored, each of shape ({n_x}, 1); "
+                             f"got shapes {[a.shape for a in arrays]}")
+        mean, scale = (np.asarray(a, dtype=np.float64) for a in arrays)
+        if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
+            raise ValueError("mean must be finite and scale finite and positive")
+        return tuple(self._to_backend(a, "float64", name) for a, name in ((mean, "mean"), (scale, "scale")))
 
     def __repr__(self) -> str:
         return (f"Network({self.layer_dims}, hidden={self.hidden.name!r}, output={self.output.name!r}, "
@@ -393,9 +498,10 @@ def _check_description(meta: dict) -> None:
     _check_keys(meta, _DESCRIPTION, "its description")
     if meta["dtype"] not in DTYPES:
         raise ValueError(f"its description names dtype {meta['dtype']!r}, not one of {', '.join(DTYPES)}")
-    trained = meta.get("iterations_trained", 0)
-    if isinstance(trained, bool) or not isinstance(trained, int) or trained < 0:
-        raise ValueError(f"its description gives iterations_trained={trained!r}, not a whole number >= 0")
+    for key in ("iterations_trained", "iterations_total"):
+        count = meta.get(key, 0)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"its description gives {key}={count!r}, not a whole number >= 0")
 
 
 def _checked_progress(progress):

@@ -178,7 +178,8 @@ def read_model(path) -> tuple[dict[str, np.ndarray], dict]:
     """
     path = Path(path)
     if path.is_dir():
-        raise IsADirectoryError(f"model file {str(path)!r} is a folder; give the .npz file inside it")
+        raise IsADirectoryError(f"model file {str(path)!r} is a folder; give the .npz file inside it "
+                                f"that dnn-xp train --save or Network.save wrote")
     if not path.is_file():
         raise FileNotFoundError(f"model file {str(path)!r} does not exist")
     if not is_zip(path):
@@ -190,6 +191,9 @@ def read_model(path) -> tuple[dict[str, np.ndarray], dict]:
             f"{str(path)!r} is not a readable dnn_xp model; it may be truncated or corrupt ({exc})"
         ) from None
     if META_KEY not in arrays:
+        if any(name.endswith("data.pkl") for name in arrays):
+            raise ValueError(f"{str(path)!r} is a PyTorch file (torch.save), not a dnn_xp model; dnn_xp reads "
+                             f"the .npz files that Network.save writes (Network.from_parameters takes W1, b1, ...)")
         raise ValueError(f"{str(path)!r} is an .npz file but not a dnn_xp model (no {META_KEY!r} entry)")
     description = arrays.pop(META_KEY)
     if description.dtype.kind != "U" or description.ndim != 0:

@@ -49,16 +49,18 @@ def compiled_steps(backend: Backend, hidden, output) -> Callable:
                                              accumulate=backend.accumulate))
 
 
-def chunks(start: int, stop: int, record_every: int, checkpoint_every: int | None = None) -> list[tuple[int, int]]:
+def chunks(start: int, stop: int, record_every: int, checkpoint_every: int | None = None,
+           curve_every: int | None = None) -> list[tuple[int, int]]:
     """``[(first, end), ...]`` covering ``range(start, stop)`` with ``start < stop``.
 
-    A chunk ends before each recorded iteration (multiples of ``record_every`` and
-    ``stop - 1``) and at each checkpoint (multiples of ``checkpoint_every``).
+    A chunk ends before each recorded iteration (multiples of ``record_every`` or
+    ``curve_every``, and ``stop - 1``) and at each checkpoint (multiples of
+    ``checkpoint_every``).
     """
     edges = {start, stop, stop - 1}
-    edges.update(range(-(-start // record_every) * record_every, stop, record_every))
-    if checkpoint_every:
-        edges.update(range(-(-start // checkpoint_every) * checkpoint_every, stop, checkpoint_every))
+    for every in (record_every, checkpoint_every, curve_every):
+        if every:
+            edges.update(range(-(-start // every) * every, stop, every))
     edges = sorted(edges)
     return list(zip(edges[:-1], edges[1:]))
 
@@ -82,12 +84,13 @@ def finite_flag(layers, xp):
 
 def train(layers, X, Y, backend: Backend, hidden, output, learning_rate: float, *, start: int, stop: int,
           record_every: int, history, print_cost: bool = False, bar=None, checkpoint_every: int | None = None,
-          save: Callable | None = None):
+          save: Callable | None = None, curve_every: int | None = None):
     """Train from iteration ``start`` to ``stop``; returns the final layers.
 
     Costs are recorded in ``history`` (``history.record(i, value)``) before the
     update of iterations ``0, record_every, ...`` and ``stop - 1``; ``print_cost``
-    prints them course-style and ``bar`` (a tqdm bar) shows them. With ``save``,
+    prints them course-style and ``bar`` (a tqdm bar) shows them. ``curve_every``
+    records (without printing) at its multiples too, for a finer learning curve. With ``save``,
     ``save(layers, i)`` is called after each multiple ``i`` of ``checkpoint_every``
     before ``stop``, and with the final layers at ``stop``; weights are checked
     finite before each such save.
@@ -110,16 +113,17 @@ def train(layers, X, Y, backend: Backend, hidden, output, learning_rate: float, 
             raise diverged(f"the weights after iteration {iteration - 1} are not finite")
         save(current, iteration)
 
-    for first, end in chunks(start, stop, record_every, checkpoint_every):
+    for first, end in chunks(start, stop, record_every, checkpoint_every, curve_every):
         before = layers
         layers, J = run(before, X, Y, learning_rate, end - first)
-        if first % record_every == 0 or first == stop - 1:
+        shown = first % record_every == 0 or first == stop - 1
+        if shown or (curve_every and first % curve_every == 0):
             value = float(J)  # the loop's one device-to-host read per recorded iteration
             if not math.isfinite(value):
                 raise diverged(f"the cost is {value} at iteration {first}")
             good_layers, good_iteration = before, first
             history.record(first, value)
-            if print_cost:
+            if print_cost and shown:
                 print(f"Cost after iteration {first}: {value}", flush=True)
             if bar is not None:
                 bar.set_postfix(cost=f"{value:.6f}", refresh=False)

@@ -65,7 +65,9 @@ def check_real_dtype(dtype, name: str, xp=None) -> None:
         raise TypeError(f"{name} is complex ({dtype}); pass real numbers (its .real part, "
                         f"if the imaginary part is meant to be zero)")
     if kind not in "biuf":
-        raise TypeError(f"{name} must hold numbers; got dtype {dtype}")
+        hint = ("encode the classes as 0 and 1 first, e.g. Y = (labels == 'dog').astype(float)" if name == "Y"
+                else "convert them to numbers first")
+        raise TypeError(f"{name} must hold numbers; got dtype {dtype}: {hint}")
 
 
 def check_matrix(A, name: str, rows: int | None = None, xp=None):

@@ -231,7 +231,7 @@ def test_cat_train_reports_train_and_test_accuracy(capsys, cat_data, tmp_path):
     assert value(out, "test accuracy") == round(net.accuracy(cat_data.test_x, cat_data.test_y), 4)
     code, out, _ = run(capsys, "evaluate", "--model", model, "--data-dir", CAT_DIR)
     assert code == 0 and [line.split(":")[0] for line in out[1:]] == [
-        "train cost", "train accuracy", "test cost", "test accuracy"]
+        "data", "train cost", "train accuracy", "test cost", "test accuracy"]
     code, out, err = run(capsys, "predict", "--model", model, "--data-dir", CAT_DIR)
     assert code == 0 and len(out) == 51
     assert err[-1] == f"accuracy: {net.accuracy(cat_data.test_x, cat_data.test_y):.4f}"
@@ -285,13 +285,13 @@ BAD_INPUT = [
     (["train", "--unknown"], "unrecognized arguments: --unknown"),
     (["train", "--device", "cuda:0"], "backend='numpy' runs on the CPU only; got device='cuda:0'"),
     (["train", "--backend", "array_api_strict", "--device", "device9"], "has devices"),
-    (["train", "--layers", "4,3"], "--layers 4,3: the last layer must have 1 unit (one label per example)"),
+    (["train", "--layers", "4,3"], "--layers 4,3: the last layer must have 1 unit (the data has one label per example)"),
     (["train", "--data", "{bad}/absent.csv"], "data file '{bad}/absent.csv' does not exist"),
     (["train", "--data", "{bad}/nan.csv"], "X has 1 NaN or infinite values (first in example 1"),
     (["train", "--data", "{bad}/text.npz"], "is not an .npz file"),
     (["train", "--data", "{bad}/other.npz"], "has no array named 'X' (it has weights)"),
     (["train", "--data", "{bad}/unlabeled.npz"], "has no labels (an array Y); training needs them"),
-    (["train", "--data", "{bad}/labels.npz"], "Y must hold labels 0 or 1 for output='sigmoid'"),
+    (["train", "--data", "{bad}/labels.npz"], "'{bad}/labels.npz': the labels Y hold values other than 0 and 1 (2)"),
     (["train", "--data", "{bad}/data.txt"], "cannot tell the format of '{bad}/data.txt' from its name"),
     (["train", "--dataset", "csv"], "--dataset csv needs --data FILE"),
     (["train", "--dataset", "moons", "--data", "{bad}/nan.csv"], "--data FILE goes with --dataset npz or csv"),
@@ -305,10 +305,12 @@ BAD_INPUT = [
     (["predict", "--model", "{bad}/cut.npz"], "is not a readable dnn_xp model; it may be truncated or corrupt"),
     (["predict", "--model", "{bad}/text.npz"], "is not a dnn_xp model: it is not an .npz (zip) archive"),
     (["predict", "--model", "{bad}/other.npz"], "is an .npz file but not a dnn_xp model"),
-    (["predict", "--model", "{bad}/model3.npz"], "takes 3 features per example but the flower data has 2"),
+    (["predict", "--model", "{bad}/model3.npz", "--dataset", "flower"],
+     "takes 3 features per example but the flower data has 2"),
     (["predict", "--model", "{bad}/model.npz", "--data", "{bad}/wide.csv"],
      "has 4 columns, but 2 features are expected"),
-    (["predict", "--model", "{bad}/model.npz", "--split", "test"], "the flower data has no test split"),
+    (["predict", "--model", "{bad}/model.npz", "--dataset", "flower", "--split", "test"],
+     "the flower data has no test split"),
     (["evaluate", "--model", "{bad}/model3.npz", "--data", "{bad}/unlabeled.npz"],
      "has 2 features per example but 3 are expected"),
     (["evaluate", "--model", "{bad}/model.npz", "--data", "{bad}/unlabeled.npz"],
@@ -330,7 +332,8 @@ def test_a_bad_default_backend_in_the_environment_is_bad_input(capsys, monkeypat
     monkeypatch.setenv(ENV_VAR, "jax")
     code, _, err = run(capsys, "train", *QUICK)
     assert code == 2 and err == [
-        "dnn-xp: error: unknown backend='jax'; choose one of numpy, cupy, torch, array_api_strict, auto"]
+        f"dnn-xp: error: the environment variable {ENV_VAR}='jax' names no backend; set it to one of "
+        "numpy, cupy, torch, array_api_strict, auto, or unset it to use numpy"]
 
 
 def test_training_that_diverges_says_to_lower_the_learning_rate(capsys, tmp_path):
@@ -360,7 +363,8 @@ def test_python_m_dnn_xp_runs_as_a_program(tmp_path):
 def test_predict_into_a_closed_pipe_stops_quietly(tmp_path):
     Network([2, 4, 1], hidden="tanh").save(tmp_path / "m.npz")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    reader = subprocess.Popen([sys.executable, "-m", "dnn_xp", "predict", "--model", str(tmp_path / "m.npz")],
+    reader = subprocess.Popen([sys.executable, "-m", "dnn_xp", "predict", "--model", str(tmp_path / "m.npz"),
+                               "--dataset", "flower"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     reader.stdout.close()  # like `dnn-xp predict ... | head -0`
     assert reader.wait(timeout=120) == 141

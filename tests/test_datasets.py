@@ -61,13 +61,15 @@ def test_load_npz_without_labels_gives_none(tmp_path):
         ({"A": np.ones((3, 2))}, "no array named 'X' \\(it has A\\)"),
         ({"X": np.ones(3)}, "X must be 2-D with one example per row"),
         ({"X": np.ones((3, 2)), "Y": np.ones(4)}, "Y must hold one label per example, shape \\(3,\\)"),
-        ({"X": np.ones((3, 2)), "Y": np.ones((3, 2))}, "Y must hold one label per example"),
+        ({"X": np.ones((3, 2)), "Y": np.ones((2, 3))}, "Y must hold one label per example, shape \\(3,\\) or "
+                                                       "\\(3, k\\); got shape \\(2, 3\\); Y of shape \\(2, 3\\) looks "
+                                                       "transposed: save Y.T"),
         ({"X": np.array([[1.0, np.nan], [0, 0]]), "Y": np.ones(2)}, "X has 1 NaN or infinite values "
                                                                    "\\(first in example 0"),
         ({"X": np.ones((2, 2)), "Y": np.array([0.0, np.inf])}, "Y has 1 NaN or infinite"),
         ({"X": np.array([["a", "b"]]), "Y": np.ones(1)}, "must hold numbers"),
     ],
-    ids=["no-X", "X-1d", "Y-length", "Y-2-columns", "nan-in-X", "inf-in-Y", "strings"],
+    ids=["no-X", "X-1d", "Y-length", "Y-transposed", "nan-in-X", "inf-in-Y", "strings"],
 )
 def test_load_npz_says_what_is_wrong(tmp_path, arrays, message):
     np.savez(tmp_path / "d.npz", **arrays)

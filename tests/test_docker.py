@@ -63,3 +63,16 @@ def test_runs_as_a_numeric_non_root_user(name):
 def test_default_command(name):
     cmds = [json.loads(args) for op, args in instructions(name) if op == "CMD"]
     assert cmds[-1:] == [IMAGES[name]]
+
+
+def test_the_cpu_image_installs_the_plot_extra():
+    installs = [args for op, args in instructions("Dockerfile") if op == "RUN" and "pip install" in args]
+    assert any('"./[plot]"' in args for args in installs), installs
+
+
+def test_apt_packages_follow_the_pinned_base_image_not_an_exact_build():
+    for name in IMAGES:
+        for op, args in instructions(name):
+            if op == "RUN" and "apt-get install" in args:
+                packages = args.split("apt-get install", 1)[1].split("&&")[0].split()
+                assert not [p for p in packages if "=" in p], f"{name} pins an apt build: {packages}"

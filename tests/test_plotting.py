@@ -36,7 +36,8 @@ def test_plot_training_puts_the_boundary_beside_the_curve_for_2d_data(trained, t
     net, history, X, Y = trained
     figure = plot_training(net, history, X, Y, tmp_path / "both.png")
     assert [ax.get_title() for ax in figure.axes] == [
-        f"Learning curve (final cost {history.costs[-1]:.4f})", "Decision boundary, layers [2, 4, 1]"]
+        f"Learning curve (final cost {history.costs[-1]:.4f})",
+        f"Decision boundary, layers [2, 4, 1], accuracy {net.accuracy(X, Y):.4f}"]
     assert png_size(tmp_path / "both.png") == (1100, 450)
     assert (tmp_path / "both.png").stat().st_size > 30_000
 
