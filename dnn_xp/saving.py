@@ -184,6 +184,9 @@ def read_model(path) -> tuple[dict[str, np.ndarray], dict]:
         raise FileNotFoundError(f"model file {str(path)!r} does not exist")
     if not is_zip(path):
         raise ValueError(f"{str(path)!r} is not a dnn_xp model: it is not an .npz (zip) archive")
+    if _is_torch_archive(path):
+        raise ValueError(f"{str(path)!r} is a PyTorch file (torch.save), not a dnn_xp model; dnn_xp reads "
+                         f"the .npz files that Network.save writes (Network.from_parameters takes W1, b1, ...)")
     try:
         arrays = read_arrays(path)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
@@ -191,9 +194,6 @@ def read_model(path) -> tuple[dict[str, np.ndarray], dict]:
             f"{str(path)!r} is not a readable dnn_xp model; it may be truncated or corrupt ({exc})"
         ) from None
     if META_KEY not in arrays:
-        if any(name.endswith("data.pkl") for name in arrays):
-            raise ValueError(f"{str(path)!r} is a PyTorch file (torch.save), not a dnn_xp model; dnn_xp reads "
-                             f"the .npz files that Network.save writes (Network.from_parameters takes W1, b1, ...)")
         raise ValueError(f"{str(path)!r} is an .npz file but not a dnn_xp model (no {META_KEY!r} entry)")
     description = arrays.pop(META_KEY)
     if description.dtype.kind != "U" or description.ndim != 0:
@@ -206,6 +206,15 @@ def read_model(path) -> tuple[dict[str, np.ndarray], dict]:
     if found != FORMAT:
         raise ValueError(f"{str(path)!r} is not a dnn_xp model (its description names format {found!r})")
     return arrays, meta
+
+
+def _is_torch_archive(path) -> bool:
+    """Whether the zip is one ``torch.save`` wrote: its members sit beside a ``data.pkl``."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(name.rsplit("/", 1)[-1] == "data.pkl" for name in archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def _refuse_constant(name: str):
