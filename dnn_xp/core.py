@@ -8,7 +8,8 @@ already resolved by the caller, so nothing here inspects arrays or converts them
 
 from __future__ import annotations
 
-from typing import Any
+import operator
+from typing import Any, Callable
 
 from .activations import Activation
 from .losses import OutputLayer
@@ -75,20 +76,23 @@ def backward(layers: Layers, cache, Y, hidden: Activation, output: OutputLayer, 
     return grads
 
 
-def update(layers: Layers, steps) -> Layers:
-    """Gradient descent: ``W + step_W`` for each layer; ``layers`` are left untouched.
+def update(layers: Layers, steps, accumulate: Callable = operator.add) -> Layers:
+    """Gradient descent: the new layers ``[(W + step_W, b + step_b), ...]``; ``layers`` are left untouched.
 
     ``steps`` is ``backward(..., scale=-learning_rate)``, i.e. ``-learning_rate * dW``.
-    The new weights are accumulated into the step arrays (fresh arrays that only
-    this step holds), so no weight-sized array is allocated here.
+    ``accumulate(step, W)`` returns the sum; the result is always the one returned,
+    so any Array API library gives the right weights. The backend chooses it
+    (:attr:`dnn_xp.backend.Backend.accumulate`): where arrays are mutable it adds
+    in place into the step arrays (fresh arrays that only this step holds), so no
+    weight-sized array is allocated here; elsewhere it is a plain ``+``.
     """
-    for (W, b), (sW, sb) in zip(layers, steps):
-        sW += W
-        sb += b
-    return steps
+    return [(accumulate(sW, W), accumulate(sb, b)) for (W, b), (sW, sb) in zip(layers, steps)]
 
 
-def train_step(layers: Layers, X, Y, learning_rate, hidden, output, xp):
-    """Forward, backward and update: ``(new_layers, Z_L)``; ``Z_L`` is from before the update."""
+def train_step(layers: Layers, X, Y, learning_rate, hidden, output, xp, accumulate: Callable = operator.add):
+    """Forward, backward and update: ``(new_layers, Z_L)``; ``Z_L`` is from before the update.
+
+    ``accumulate`` is passed to :func:`update`.
+    """
     Z, cache = forward(layers, X, hidden, xp)
-    return update(layers, backward(layers, cache, Y, hidden, output, xp, -learning_rate)), Z
+    return update(layers, backward(layers, cache, Y, hidden, output, xp, -learning_rate), accumulate), Z

@@ -1,4 +1,4 @@
-"""``Network``: the everyday API. Validates at the boundary and owns the training loop.
+"""``Network``: the everyday API. Validates at the boundary; the loop itself is :mod:`dnn_xp.training`.
 
 Examples are columns: ``X`` is ``(n_x, m)`` and ``Y`` is ``(1, m)``. Inputs may be
 NumPy arrays (moved to the backend's device once per call) or arrays already on
@@ -21,10 +21,11 @@ import numpy as np
 from . import __version__
 from .activations import get_activation
 from .backend import DTYPES, Backend, BackendError, resolve_backend, to_numpy
-from .core import cost, forward, probabilities, train_step
+from .core import cost, forward, probabilities
 from .initializers import check_layer_dims, initial_layers
 from .losses import get_output
 from .saving import read_model, write_model
+from .training import train
 from .validation import check_count, check_labels, check_matrix, check_positive_number
 
 
@@ -189,30 +190,16 @@ class Network:
             history, start = self._restore_checkpoint(checkpoint_path, dtype_name, learning_rate, num_iterations)
         layers = [(self._cast(W, dtype_name), self._cast(b, dtype_name)) for W, b in self._layers]
 
-        xp, hidden, output = self.backend.xp, self.hidden, self.output
+        def save(current, iteration):
+            self._layers, self.iterations_trained = current, iteration
+            self.save(checkpoint_path, _checkpoint={"iterations": history.iterations, "costs": history.costs,
+                                                    "learning_rate": learning_rate})
+
         bar = _progress_bar(progress, num_iterations, start)
         try:
-            for i in range(start, num_iterations):
-                layers, Z = train_step(layers, X, Y, learning_rate, hidden, output, xp)
-                if i % record_every == 0 or i == num_iterations - 1:
-                    value = float(cost(Z, Y, output, xp))  # the loop's only device-to-host read
-                    if not math.isfinite(value):
-                        raise FloatingPointError(
-                            f"training diverged: the cost is {value} at iteration {i}; "
-                            f"try a smaller learning_rate than {learning_rate}"
-                        )
-                    history.record(i, value)
-                    if print_cost:
-                        print(f"Cost after iteration {i}: {value}", flush=True)
-                    if bar is not None:
-                        bar.set_postfix(cost=f"{value:.6f}", refresh=False)
-                if bar is not None:
-                    bar.update()
-                if checkpoint_every and (i + 1) % checkpoint_every == 0 and i + 1 < num_iterations:
-                    self._layers, self.iterations_trained = layers, i + 1
-                    self.save(checkpoint_path, _checkpoint={"iterations": history.iterations,
-                                                            "costs": history.costs,
-                                                            "learning_rate": learning_rate})
+            layers = train(layers, X, Y, self.backend, self.hidden, self.output, learning_rate, start=start,
+                           stop=num_iterations, record_every=record_every, history=history, print_cost=print_cost,
+                           bar=bar, checkpoint_every=checkpoint_every, save=save)
         finally:
             if bar is not None:
                 bar.close()
