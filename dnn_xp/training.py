@@ -22,8 +22,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import array_api_compat
-
 from .backend import Backend, host_rng
 from .batching import epoch_permutation, shuffle_columns
 from .core import backward, cost, forward, train_step
@@ -169,21 +167,21 @@ def run_epoch(layers, opt_state, X, Y, masks, learning_rate, *, recipe: Recipe, 
     def batch_masks(part):
         return None if mask_parts is None else [None if p is None else part(p) for p in mask_parts]
 
-    def add(total, term):
-        return term if total is None else total + term
+    def batch(current, state, k):
+        return batch_step(current, state, X_full[:, k, :], Y_full[:, k, :], learning_rate,
+                          batch_masks(lambda p: p[0][:, k, :]), recipe=recipe, xp=xp, record=record)
 
     def step(carry):
         current, state, k, total = carry
-        current, state, J = batch_step(current, state, X_full[:, k, :], Y_full[:, k, :], learning_rate,
-                                       batch_masks(lambda p: p[0][:, k, :]), recipe=recipe, xp=xp, record=record)
-        return current, state, k + 1, add(total, J) if record else total
+        current, state, J = batch(current, state, k)
+        return current, state, k + 1, (total + J if record else total)
 
-    zero = xp.zeros((), dtype=X.dtype, device=array_api_compat.device(X)) if record else None
-    layers, opt_state, _, total = repeat(count, step, (layers, opt_state, 0, zero))
+    layers, opt_state, total = batch(layers, opt_state, 0)  # the first outside: its cost starts the sum
+    layers, opt_state, _, total = repeat(count - 1, step, (layers, opt_state, 1, total))
     if tail:
         layers, opt_state, J = batch_step(layers, opt_state, X_tail, Y_tail, learning_rate,
                                           batch_masks(lambda p: p[1]), recipe=recipe, xp=xp, record=record)
-        total = add(total, J) if record else total
+        total = total + J if record else total
     return layers, opt_state, (total / m if record else None)
 
 
