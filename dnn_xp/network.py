@@ -214,7 +214,9 @@ class Network:
         - ``schedule``: a name or :mod:`dnn_xp.schedules` object, ``lr = schedule(learning_rate, epoch)``.
         - ``l2``: adds ``l2 / (2m) * sum(W**2)`` to the cost; ``keep_prob``: inverted
           dropout on the hidden layers (a float or one per hidden layer), masks drawn
-          on the host with ``RandomState(dropout_rng + epoch)``, the same on every backend.
+          on the host with ``RandomState(dropout_rng + epoch)``, the same on every backend;
+          ``dropout_rng="device"`` draws them with the device's generator instead (faster,
+          not reproducible across backends; not on array_api_strict).
         - ``validation=(X_val, Y_val)``: its cost (and accuracy) is recorded at the
           recorded epochs; with ``patience`` training stops after that many records
           without a new lowest validation cost, and the best weights are kept.
@@ -294,7 +296,8 @@ class Network:
             layers, opt_state, last = train_epochs(
                 layers, opt_state, X, Y, self.backend, options.recipe(self.hidden, self.output), learning_rate,
                 options.schedule, start=start, stop=stop, record_every=record_every, history=history,
-                shuffle_seed=options.shuffle_seed, mask_seed=options.dropout_seed, validate=validate,
+                shuffle_seed=options.shuffle_seed, mask_seed=options.dropout_seed,
+                device_masks=options.dropout_on_device, validate=validate,
                 stopping=stopping, print_cost=print_cost, bar=bar, checkpoint_every=checkpoint_every, save=save)
         finally:
             if bar is not None:

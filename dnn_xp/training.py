@@ -213,14 +213,14 @@ class EarlyStopping:
 
 def train_epochs(layers, opt_state, X, Y, backend: Backend, recipe: Recipe, learning_rate: float, schedule, *,
                  start: int, stop: int, record_every: int, history, shuffle_seed: int, mask_seed: int,
-                 validate: Callable | None = None, stopping: EarlyStopping | None = None, print_cost=False,
+                 device_masks: bool = False, validate: Callable | None = None, stopping: EarlyStopping | None = None, print_cost=False,
                  bar=None, checkpoint_every: int | None = None, save: Callable | None = None):
     """Epochs ``start .. stop - 1`` of the general loop; returns ``(layers, opt_state, last epoch run)``.
 
     Per epoch, on the host: the learning rate ``schedule(learning_rate, epoch)``, the
     permutation (with a ``batch_size``; see :mod:`dnn_xp.batching`) and the dropout
-    masks (``RandomState(mask_seed + epoch)``, see :func:`dnn_xp.regularization.draw_masks`);
-    each crosses to the device once. At recorded epochs (multiples of ``record_every``
+    masks (``RandomState(mask_seed + epoch)``, see :func:`dnn_xp.regularization.draw_masks`;
+    with ``device_masks`` the device's own generator draws them instead); each crosses to the device once. At recorded epochs (multiples of ``record_every``
     and the last) the epoch cost is read and ``validate(layers) -> (cost, accuracy)``,
     when given, feeds ``history`` and ``stopping``, which may end the run early.
     With ``checkpoint_every``, ``save(layers, opt_state, epoch + 1)`` runs after each multiple.
@@ -236,10 +236,8 @@ def train_epochs(layers, opt_state, X, Y, backend: Backend, recipe: Recipe, lear
         if recipe.batch_size is not None:
             permutation = backend.asarray(epoch_permutation(shuffle_seed, epoch, m), name="permutation")
             Xe, Ye = shuffle_columns((X, Y), permutation, backend.xp)
-        masks = None
-        if recipe.drops:
-            masks = [None if D is None else backend.asarray(D, X.dtype, "dropout mask")
-                     for D in draw_masks(host_rng(mask_seed + epoch), hidden_sizes, m, recipe.keep_probs)]
+        masks = _epoch_masks(backend, mask_seed + epoch, device_masks, hidden_sizes, m, recipe.keep_probs,
+                             X.dtype) if recipe.drops else None
         layers, opt_state, J = run[record](layers, opt_state, Xe, Ye, masks, schedule(learning_rate, epoch))
         stop_now = False
         if record:
@@ -265,3 +263,13 @@ def train_epochs(layers, opt_state, X, Y, backend: Backend, recipe: Recipe, lear
         if checkpoint_every and (epoch + 1) % checkpoint_every == 0 and epoch + 1 < stop:
             save(layers, opt_state, epoch + 1)
     return layers, opt_state, epoch
+
+
+def _epoch_masks(backend: Backend, seed: int, on_device: bool, sizes, m: int, keep_probs, dtype) -> list:
+    """One epoch's 0/1 dropout masks ``(n_l, m)`` on the device (``None`` for layers that keep every unit)."""
+    if not on_device:
+        return [None if D is None else backend.asarray(D, dtype, "dropout mask")
+                for D in draw_masks(host_rng(seed), sizes, m, keep_probs)]
+    dropped = [(n, p) for n, p in zip(sizes, keep_probs) if p < 1]
+    draws = iter(backend.uniforms(seed, [(n, m) for n, _ in dropped], dtype))
+    return [None if p == 1 else backend.xp.astype(next(draws) < p, dtype) for p in keep_probs]
