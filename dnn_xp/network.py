@@ -364,7 +364,8 @@ class Network:
         """The optimizer state and early-stopping record of the checkpoint just restored, on the device."""
         saved, self._resumed = self._resumed, None
         dtype = self._layers[0][0].dtype
-        on_device = {k: self.backend.asarray(v, dtype, k) for k, v in saved._checkpoint_arrays.items()}
+        on_device = {k: self.backend.asarray(v, dtype, k) if v.ndim else int(v)  # 0-d: a step counter
+                     for k, v in saved._checkpoint_arrays.items()}
         opt_state = state_from_arrays({k.removeprefix("optimizer."): v for k, v in on_device.items()
                                        if k.startswith("optimizer.")})
         best = saved._checkpoint.get("best")
