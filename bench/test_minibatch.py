@@ -5,12 +5,15 @@
   shuffled columns, ``torch.optim.Adam``, same weights); target <= 1.0 at batch 512, batch 64 reported.
 - Planar shape (``[2, 4, 1]`` tanh, m = 400), batch 64: one epoch of the library's loop / the same
   epoch as hand-written NumPy Adam steps; target <= 1.3 (the per-batch overhead).
+- The MNIST-shaped epoch on JAX (the library's epoch compiled through the backend hook, ``jax.jit``) /
+  a hand-written jitted JAX epoch (``fori_loop``, ``jax.grad``); target <= 1.10.
 
 Both sides shuffle with the same host permutation each call and train on from their previous weights.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -158,3 +161,82 @@ def test_planar_epoch_vs_handwritten_numpy_adam(benchmark, smoke, dtype):
     workloads.paired(benchmark, ours, by_hand, **_blocks(smoke), names=("library", "hand-written"), target=1.3,
                      what=f"planar {dtype}, batch 64: one epoch of the library's mini-batch Adam / the same "
                           f"epoch as hand-written NumPy")
+
+
+class JaxEpoch:
+    """The JAX baseline: a hand-written jitted epoch (``fori_loop`` over the full batches, ``jax.grad``, Adam)."""
+
+    def __init__(self, host_layers, X, Y, batch_size, dtype):
+        import jax
+        import jax.numpy as jnp
+
+        self.jax, self.jnp, self.epoch = jax, jnp, 0
+        self.params = [jnp.asarray(a, dtype=dtype) for pair in host_layers for a in pair]
+        self.v = [jnp.zeros_like(p) for p in self.params]
+        self.s = [jnp.zeros_like(p) for p in self.params]
+        self.t = 0
+        self.X, self.Y = jnp.asarray(X, dtype=dtype), jnp.asarray(Y, dtype=dtype)
+        self.run = jax.jit(functools.partial(self._epoch, batch_size=batch_size))
+
+    def _epoch(self, params, v, s, t, X, Y, *, batch_size):
+        jax, jnp = self.jax, self.jnp
+        count = X.shape[1] // batch_size
+
+        def loss(params, x, y):
+            A = x
+            for k in range(0, len(params) - 2, 2):
+                A = jax.nn.relu(params[k] @ A + params[k + 1])
+            Z = params[-2] @ A + params[-1]
+            return -jnp.sum(y * jax.nn.log_softmax(Z, axis=0)) / x.shape[1]
+
+        def step(carry, x, y):
+            params, v, s, t = carry
+            grads = jax.grad(loss)(params, x, y)
+            t = t + 1
+            lr = LEARNING_RATE / (1 - 0.9 ** t)
+            root = (1 - 0.999 ** t) ** 0.5
+            v = [0.9 * a + 0.1 * g for a, g in zip(v, grads)]
+            s = [0.999 * a + 0.001 * (g * g) for a, g in zip(s, grads)]
+            params = [p - lr * a / (jnp.sqrt(b) / root + 1e-8) for p, a, b in zip(params, v, s)]
+            return params, v, s, t
+
+        Xf = X[:, :count * batch_size].reshape(X.shape[0], count, batch_size)
+        Yf = Y[:, :count * batch_size].reshape(Y.shape[0], count, batch_size)
+        carry = jax.lax.fori_loop(0, count, lambda i, c: step(c, Xf[:, i, :], Yf[:, i, :]), (params, v, s, t))
+        if X.shape[1] % batch_size:
+            carry = step(carry, X[:, count * batch_size:], Y[:, count * batch_size:])
+        return carry
+
+    def __call__(self):
+        permutation = self.jnp.asarray(epoch_permutation(10, self.epoch, self.X.shape[1]))
+        X, Y = self.jnp.take(self.X, permutation, axis=1), self.jnp.take(self.Y, permutation, axis=1)
+        self.params, self.v, self.s, self.t = self.run(self.params, self.v, self.s, self.t, X, Y)
+        self.params[0].block_until_ready()
+        self.epoch += 1
+        return self.params
+
+
+@pytest.mark.parametrize("batch_size", [512, 64], ids=["batch-512", "batch-64"])
+def test_mnist_epoch_on_jax_vs_handwritten_jitted_jax(benchmark, smoke, batch_size):
+    _label(benchmark, f"mnist-float32-batch-{batch_size}: dnn_xp on JAX / hand-written jitted JAX epoch")
+    backend = workloads.resolve("jax", "cpu")
+    dims, m = SMOKE_MNIST if smoke else MNIST
+    rng = np.random.RandomState(0)
+    X = rng.rand(dims[0], m).astype(np.float32)
+    ids = rng.randint(0, dims[-1], size=(1, m))
+    Y = (ids == np.arange(dims[-1]).reshape(-1, 1)).astype(np.float32)
+    host_layers = initial_layers(dims, "he", seed=1)
+    recipe = Recipe(get_activation("relu"), get_output("softmax"), optimizers.adam(), batch_size=batch_size)
+    library = LibraryEpoch(backend, recipe, host_layers, X, Y, "float32")
+
+    def ours():
+        layers = library()
+        layers[0][0].block_until_ready()
+        return layers
+
+    peer = JaxEpoch(host_layers, X, Y, batch_size, "float32")
+    first_ours, first_peer = ours(), peer()
+    np.testing.assert_allclose(np.asarray(first_ours[0][0]), np.asarray(first_peer[0]), rtol=2e-3, atol=2e-5)
+    workloads.paired(benchmark, ours, peer, **_blocks(smoke, 2.0), names=("dnn_xp", "hand-written jax.jit"),
+                     target=1.10, what=f"MNIST-shaped float32 epoch of Adam, batch {batch_size}: dnn_xp on JAX / "
+                                       f"a hand-written jitted JAX epoch (CPU)")

@@ -10,7 +10,6 @@ diverging run is detected.
 from __future__ import annotations
 
 import functools
-import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +22,11 @@ from .activations import get_activation
 from .backend import DTYPES, Backend, BackendError, resolve_backend, to_numpy
 from .core import cost, forward, probabilities
 from .initializers import check_layer_dims, initial_layers
-from .losses import class_ids, get_output, one_hot
+from .losses import accuracy, class_ids, get_output, one_hot
 from .optimizers import state_arrays, state_from_arrays
 from .options import FitOptions
 from .saving import read_model, write_model
-from .training import EarlyStopping, train, train_epochs
+from .training import EarlyStopping, train, train_epochs, validation_scores
 from .validation import check_class_labels, check_count, check_labels, check_matrix, check_positive_number
 
 
@@ -316,18 +315,8 @@ class Network:
             raise TypeError("validation must be a pair (X_val, Y_val) with examples as columns")
         X_val = self._inputs(validation[0], dtype_name)
         Y_val = self._labels(validation[1], X_val.shape[1], dtype_name)
-        xp, output, hidden = self.backend.xp, self.output, self.hidden
-
-        def validate(layers):
-            Z = forward(layers, X_val, hidden, xp)[0]
-            value = float(cost(Z, Y_val, output, xp))
-            if not output.classifies:
-                return value, None
-            P = probabilities(Z, output, xp)
-            predicted = class_ids(xp, P, P.dtype) if output.name == "softmax" else xp.astype(P > 0.5, P.dtype)
-            return value, _accuracy(xp, predicted, Y_val, output.name)
-
-        return validate
+        return functools.partial(validation_scores, X=X_val, Y=Y_val, hidden=self.hidden, output=self.output,
+                                 xp=self.backend.xp)
 
     def _cast(self, array, dtype_name: str):
         dtype = self.backend.dtype(dtype_name)
@@ -405,7 +394,7 @@ class Network:
         if not self.output.classifies:
             raise ValueError("accuracy needs output='sigmoid' or 'softmax'; use cost() for a regression network")
         P = self.predict(X)
-        return _accuracy(self.backend.xp, P, self._labels(Y, P.shape[1], self._parameter_dtype()), self.output.name)
+        return accuracy(self.backend.xp, P, self._labels(Y, P.shape[1], self._parameter_dtype()), self.output.name)
 
     @_on_device
     def cost(self, X, Y) -> float:
@@ -454,13 +443,6 @@ class Network:
     def __repr__(self) -> str:
         return (f"Network({self.layer_dims}, hidden={self.hidden.name!r}, output={self.output.name!r}, "
                 f"backend={self.backend.name!r}, dtype={self._parameter_dtype()!r})")
-
-
-def _accuracy(xp, P, Y, output: str) -> float:
-    """Fraction of columns where the predictions ``P: (1, m)`` match the labels (one-hot for softmax)."""
-    if output == "softmax":
-        Y = class_ids(xp, Y, P.dtype)
-    return int(xp.sum(xp.astype(P == Y, xp.int64))) / math.prod(P.shape)  # exact in any dtype
 
 
 def _progress_bar(progress, total: int, start: int):

@@ -24,7 +24,8 @@ from typing import Any, Callable
 
 from .backend import Backend, host_rng
 from .batching import epoch_permutation, shuffle_columns
-from .core import backward, cost, forward, train_step
+from .core import backward, cost, forward, probabilities, train_step
+from .losses import accuracy, class_ids
 from .optimizers import Optimizer
 from .regularization import add_l2_gradients, draw_masks, l2_cost
 
@@ -190,6 +191,17 @@ def compiled_epochs(backend: Backend, recipe: Recipe) -> dict[bool, Callable]:
     ``run[record](layers, opt_state, X, Y, masks, learning_rate)``."""
     return {record: backend.compile(functools.partial(run_epoch, recipe=recipe, xp=backend.xp, record=record))
             for record in (False, True)}
+
+
+def validation_scores(layers, *, X, Y, hidden, output, xp) -> tuple[float, float | None]:
+    """The cost (no L2 term) and, for classifiers, the accuracy of ``layers`` on held-out ``X``, ``Y``."""
+    Z = forward(layers, X, hidden, xp)[0]
+    value = float(cost(Z, Y, output, xp))
+    if not output.classifies:
+        return value, None
+    P = probabilities(Z, output, xp)
+    predicted = class_ids(xp, P, P.dtype) if output.name == "softmax" else xp.astype(P > 0.5, P.dtype)
+    return value, accuracy(xp, predicted, Y, output.name)
 
 
 @dataclass
