@@ -9,12 +9,14 @@
   a hand-written jitted JAX epoch (``fori_loop``, ``jax.grad``); target <= 1.10.
 
 Both sides shuffle with the same host permutation each call and train on from their previous weights.
+``DNN_XP_BENCH_MNIST_M`` shrinks the MNIST-shaped ``m`` (per-batch ratios hold; for a busy machine).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import os
 
 import numpy as np
 import pytest
@@ -27,7 +29,7 @@ from dnn_xp.initializers import initial_layers
 from dnn_xp.losses import get_output
 from dnn_xp.training import Recipe, compiled_epochs
 
-MNIST, SMOKE_MNIST = ([784, 256, 128, 10], 60_000), ([784, 32, 16, 10], 300)
+MNIST, SMOKE_MNIST = ([784, 256, 128, 10], int(os.environ.get("DNN_XP_BENCH_MNIST_M", 60_000))), ([784, 32, 16, 10], 300)
 PLANAR, SMOKE_PLANAR = ([2, 4, 1], 400), ([2, 4, 1], 150)
 LEARNING_RATE = 0.001
 
@@ -39,6 +41,12 @@ def _blocks(smoke, seconds=0.5):
 def _label(benchmark, text):
     benchmark.group = "minibatch"
     benchmark.extra_info["case"] = text
+
+
+def _assert_same_updates(ours, theirs, start):
+    """After one float32 epoch the two sides' weight changes agree to 1% (Adam amplifies rounding in tiny gradients)."""
+    change = np.linalg.norm(theirs - start)
+    assert change > 0 and np.linalg.norm(ours - theirs) <= 0.01 * change, (np.linalg.norm(ours - theirs), change)
 
 
 class LibraryEpoch:
@@ -126,7 +134,7 @@ def test_mnist_epoch_vs_torch_eager(benchmark, smoke, batch_size, target):
     ours = LibraryEpoch(workloads.resolve("numpy"), recipe, host_layers, X, Y, "float32")
     peer = TorchEpoch(host_layers, X, ids, batch_size, "float32")
     first_ours, first_peer = ours(), peer()
-    np.testing.assert_allclose(np.asarray(first_ours[0][0]), first_peer[0].detach().numpy(), rtol=2e-3, atol=2e-5)
+    _assert_same_updates(np.asarray(first_ours[0][0]), first_peer[0].detach().numpy(), host_layers[0][0])
     info = workloads.paired(benchmark, ours, peer, **_blocks(smoke, 2.0), names=("dnn_xp", "torch eager"),
                             target=target or float("inf"),
                             what=f"MNIST-shaped float32 epoch of Adam, batch {batch_size}: dnn_xp on NumPy / "
@@ -236,7 +244,7 @@ def test_mnist_epoch_on_jax_vs_handwritten_jitted_jax(benchmark, smoke, batch_si
 
     peer = JaxEpoch(host_layers, X, Y, batch_size, "float32")
     first_ours, first_peer = ours(), peer()
-    np.testing.assert_allclose(np.asarray(first_ours[0][0]), np.asarray(first_peer[0]), rtol=2e-3, atol=2e-5)
+    _assert_same_updates(np.asarray(first_ours[0][0]), np.asarray(first_peer[0]), host_layers[0][0])
     workloads.paired(benchmark, ours, peer, **_blocks(smoke, 2.0), names=("dnn_xp", "hand-written jax.jit"),
                      target=1.10, what=f"MNIST-shaped float32 epoch of Adam, batch {batch_size}: dnn_xp on JAX / "
                                        f"a hand-written jitted JAX epoch (CPU)")
