@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import math
 import sys
 import warnings
 from collections.abc import Mapping
@@ -28,11 +27,13 @@ from .activations import get_activation
 from .backend import DTYPES, Backend, BackendError, resolve_backend, to_numpy
 from .core import cost, forward, probabilities
 from .initializers import check_layer_dims, initial_layers
-from .losses import constant_cost, get_output
+from .losses import accuracy, class_ids, constant_cost, get_output, one_hot
+from .optimizers import state_arrays, state_from_arrays
+from .options import FitOptions
 from .saving import read_model, write_model
-from .training import Diverged, train
-from .validation import (check_count, check_finite, check_labels, check_matrix, check_positive_number,
-                         check_real_dtype, host_array)
+from .training import Diverged, EarlyStopping, train, train_epochs, validation_scores
+from .validation import (check_class_labels, check_count, check_finite, check_labels, check_matrix,
+                         check_positive_number, check_real_dtype, host_array)
 
 
 # fit warns when a run of at least this many iterations ends with a cost above this
@@ -47,15 +48,30 @@ class TrainingWarning(UserWarning):
 
 @dataclass
 class History:
-    """Costs recorded during :meth:`Network.fit`, before the update of each listed iteration."""
+    """Costs recorded during :meth:`Network.fit`, before the update of each listed iteration.
+
+    With a ``batch_size`` the entries of ``iterations`` are epochs and each cost is
+    the epoch average. With ``validation`` data, ``validation_costs`` (and, for
+    classifiers, ``validation_accuracies``) are recorded at the same points, after
+    the recorded epoch; ``best_iteration`` is where the validation cost was lowest
+    (the weights early stopping restores).
+    """
 
     iterations: list[int] = field(default_factory=list)
     costs: list[float] = field(default_factory=list)
     start: int = 0  # the iteration this fit began at: > 0 when resumed, num_iterations when already finished
+    validation_costs: list[float] = field(default_factory=list)
+    validation_accuracies: list[float] = field(default_factory=list)
+    best_iteration: int | None = None
 
     def record(self, iteration: int, value: float) -> None:
         self.iterations.append(iteration)
         self.costs.append(value)
+
+    def record_validation(self, value: float, accuracy: float | None) -> None:
+        self.validation_costs.append(value)
+        if accuracy is not None:
+            self.validation_accuracies.append(accuracy)
 
 
 def _dtype_name(dtype) -> str | None:
@@ -99,6 +115,9 @@ class Network:
         self.layer_dims = check_layer_dims(layer_dims)
         self.hidden = get_activation(hidden, "hidden")
         self.output = get_output(output)
+        if self.output.name == "softmax" and self.layer_dims[-1] < 2:
+            raise ValueError(f"output='softmax' needs at least 2 output units (one per class); layer_dims ends "
+                             f"with {self.layer_dims[-1]}: use output='sigmoid' for two classes with one unit")
         self.backend: Backend = resolve_backend(backend, device)
         self.dtype = _dtype_name(dtype)
         self.init, self.seed = init, seed
@@ -112,6 +131,8 @@ class Network:
         self.trained_on: dict | None = None
         self._scaling = None  # (mean, scale), each (n_x, 1) on the backend, or None
         self._checkpoint: dict | None = None
+        self._checkpoint_arrays: dict = {}
+        self._resumed: Network | None = None
 
     # ------------------------------------------------------------------ parameters
     @property
@@ -205,9 +226,13 @@ class Network:
     def _labels(self, Y, m: int, dtype_name: str):
         Y = self._accept(Y, "Y")
         if len(getattr(Y, "shape", ())) == 1:
-            raise ValueError(f"Y must be 2-D, shape ({self.layer_dims[-1]}, m); got shape {tuple(Y.shape)} "
-                             f"(use Y.reshape(1, -1))")
+            shapes = f"(1, m) class ids or ({self.layer_dims[-1]}, m) one-hot" if self.output.name == "softmax" \
+                else f"({self.layer_dims[-1]}, m)"
+            raise ValueError(f"Y must be 2-D, shape {shapes}; got shape {tuple(Y.shape)} (use Y.reshape(1, -1))")
         Y = self._to_backend(Y, dtype_name, "Y")
+        if self.output.name == "softmax":
+            check_class_labels(Y, m, self.layer_dims[-1], self.backend.xp)
+            return one_hot(self.backend.xp, Y, self.layer_dims[-1])
         check_labels(Y, m, self.layer_dims[-1], self.output.classifies, self.backend.xp)
         return Y
 
@@ -240,9 +265,11 @@ class Network:
     # ------------------------------------------------------------------ training
     @_on_device
     def fit(self, X, Y, learning_rate=0.0075, num_iterations=2500, record_every=100, *,
+            optimizer="gd", batch_size=None, epochs=None, schedule=None, l2=0.0, keep_prob=1.0,
+            validation=None, patience=None, shuffle_seed=10, dropout_rng=1,
             print_cost=False, progress=None, checkpoint_path=None, checkpoint_every=None,
             resume=False, curve_points=None) -> History:
-        """Train by full-batch gradient descent; returns the recorded costs.
+        """Train; returns the recorded costs. By default full-batch gradient descent.
 
         Costs are recorded before the update at iterations ``0, record_every, ...``
         and at the last one. ``progress`` shows a tqdm bar (default: when stderr is
@@ -259,10 +286,33 @@ class Network:
         ``learning_rate=1.2, num_iterations=10000``). A run of at least
         ``STALL_MIN_ITERATIONS`` iterations that ends no better than always
         predicting the mean label issues a :class:`TrainingWarning` saying so.
+
+        Training options (see the README's "Training options"):
+
+        - ``optimizer``: ``"gd"``, ``"momentum"``, ``"rmsprop"``, ``"adam"`` or an
+          object of :mod:`dnn_xp.optimizers` (``adam(beta1=0.8)``); its state is checkpointed.
+        - ``batch_size`` and ``epochs``: mini-batches; then ``epochs`` counts passes
+          over the data (and ``record_every``, ``checkpoint_every`` count epochs),
+          epoch ``e`` is shuffled with ``RandomState(shuffle_seed + 1 + e)`` and the
+          recorded cost is the epoch average. Without them an epoch is one full-batch
+          iteration and ``num_iterations`` counts them.
+        - ``schedule``: a name or :mod:`dnn_xp.schedules` object, ``lr = schedule(learning_rate, epoch)``.
+        - ``l2``: adds ``l2 / (2m) * sum(W**2)`` to the cost; ``keep_prob``: inverted
+          dropout on the hidden layers (a float or one per hidden layer), masks drawn
+          on the host with ``RandomState(dropout_rng + epoch)``, the same on every backend;
+          ``dropout_rng="device"`` draws them with the device's generator instead (faster,
+          not reproducible across backends; not on array_api_strict).
+        - ``validation=(X_val, Y_val)``: its cost (and accuracy) is recorded at the
+          recorded epochs; with ``patience`` training stops after that many records
+          without a new lowest validation cost, and the best weights are kept.
         """
         learning_rate = check_positive_number(learning_rate, "learning_rate")
         num_iterations = check_count(num_iterations, "num_iterations")
         record_every = check_count(record_every, "record_every")
+        options = FitOptions.check(len(self.layer_dims) - 2, optimizer=optimizer, batch_size=batch_size,
+                                   epochs=epochs, schedule=schedule, l2=l2, keep_prob=keep_prob,
+                                   shuffle_seed=shuffle_seed, dropout_rng=dropout_rng, patience=patience,
+                                   validation=validation)
         if checkpoint_every is not None:
             checkpoint_every = check_count(checkpoint_every, "checkpoint_every")
             if checkpoint_path is None:
@@ -270,6 +320,9 @@ class Network:
         dtype_name = self._working_dtype(X)
         X = self._inputs(X, dtype_name)
         Y = self._labels(Y, X.shape[1], dtype_name)
+        if not options.plain or validation is not None:
+            return self._fit_epochs(X, Y, dtype_name, learning_rate, num_iterations, record_every, options,
+                                    validation, print_cost, progress, checkpoint_path, checkpoint_every, resume)
 
         history, start = History(), 0
         run = self._run_identity(X, Y, dtype_name, learning_rate) if checkpoint_path is not None else None
@@ -323,6 +376,77 @@ class Network:
                 f"activation or init (the course's planar model: hidden='tanh', init='small', seed=2, "
                 f"learning_rate=1.2, num_iterations=10000)", TrainingWarning, stacklevel=3)
 
+    def _fit_epochs(self, X, Y, dtype_name, learning_rate, num_iterations, record_every, options: FitOptions,
+                    validation, print_cost, progress, checkpoint_path, checkpoint_every, resume) -> History:
+        """``fit`` through :func:`dnn_xp.training.train_epochs`: optimizers, mini-batches, regularization."""
+        stop = options.epochs if options.batch_size is not None else num_iterations
+        validate = stopping = None
+        if validation is not None:
+            validate = self._validator(validation, dtype_name)
+            stopping = EarlyStopping(options.patience)
+        run = {**self._run_identity(X, Y, dtype_name, learning_rate), **options.identity()}
+        history, start, opt_state = History(), 0, None
+        if resume and checkpoint_path is not None and Path(checkpoint_path).exists():
+            history, start = self._restore_checkpoint(checkpoint_path, run, stop)
+            opt_state, stopping = self._restore_training_state(stopping)
+        layers = [(self._cast(W, dtype_name), self._cast(b, dtype_name)) for W, b in self._layers]
+        before = self.iterations_total  # iterations (epochs) of earlier fits
+        if start == stop:  # the checkpoint holds this very run, finished
+            self._layers, self.iterations_trained = layers, stop
+            self.iterations_total = before + stop
+            return history
+        if opt_state is None:
+            opt_state = options.optimizer.init(layers, self.backend.xp)
+
+        def save(current, state, epoch):
+            self._layers, self.iterations_trained = current, epoch
+            self.iterations_total = before + epoch
+            arrays = {f"optimizer.{k}": v for k, v in state_arrays(state).items()}
+            progress_meta = {"iterations": history.iterations, "costs": history.costs, "run": run,
+                             "validation_costs": history.validation_costs,
+                             "validation_accuracies": history.validation_accuracies}
+            if stopping is not None and stopping.best_layers is not None:
+                progress_meta["best"] = {"cost": stopping.best_cost, "epoch": stopping.best_epoch,
+                                         "waited": stopping.waited}
+                for l, (W, b) in enumerate(stopping.best_layers, start=1):
+                    arrays[f"best.W{l}"], arrays[f"best.b{l}"] = W, b
+            self.save(checkpoint_path, _checkpoint=progress_meta, _arrays=arrays)
+
+        bar = _progress_bar(progress, stop, start)
+        try:
+            layers, opt_state, last = train_epochs(
+                layers, opt_state, X, Y, self.backend, options.recipe(self.hidden, self.output), learning_rate,
+                options.schedule, start=start, stop=stop, record_every=record_every, history=history,
+                shuffle_seed=options.shuffle_seed, mask_seed=options.dropout_seed,
+                device_masks=options.dropout_on_device, validate=validate,
+                stopping=stopping, print_cost=print_cost, bar=bar, checkpoint_every=checkpoint_every,
+                save=save if checkpoint_path is not None else None)
+        except Diverged as exc:
+            self._layers, self.iterations_trained = exc.layers, exc.iteration
+            self.iterations_total = before + exc.iteration
+            exc.layers = None
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        if stopping is not None and stopping.best_layers is not None:
+            history.best_iteration = stopping.best_epoch
+            if options.patience is not None:
+                layers = stopping.best_layers
+        self._layers = layers
+        self.iterations_trained = last + 1
+        self.iterations_total = before + last + 1
+        return history
+
+    def _validator(self, validation, dtype_name: str):
+        """``validate(layers) -> (cost, accuracy or None)`` on the validation data, moved to the device once."""
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise TypeError("validation must be a pair (X_val, Y_val) with examples as columns")
+        X_val = self._inputs(validation[0], dtype_name)
+        Y_val = self._labels(validation[1], X_val.shape[1], dtype_name)
+        return functools.partial(validation_scores, X=X_val, Y=Y_val, hidden=self.hidden, output=self.output,
+                                 xp=self.backend.xp)
+
     def _cast(self, array, dtype_name: str):
         dtype = self.backend.dtype(dtype_name)
         return array if array.dtype == dtype else self.backend.xp.astype(array, dtype)
@@ -365,9 +489,27 @@ class Network:
         self._layers = saved._layers
         self.iterations_trained = saved.iterations_trained
         self.iterations_total = saved.iterations_total - saved.iterations_trained
+        self._resumed = saved
         progress = saved._checkpoint
-        history = History(list(progress["iterations"]), list(progress["costs"]), start=saved.iterations_trained)
+        history = History(list(progress["iterations"]), list(progress["costs"]),
+                          list(progress.get("validation_costs", [])), list(progress.get("validation_accuracies", [])),
+                          start=saved.iterations_trained)
         return history, saved.iterations_trained
+
+    def _restore_training_state(self, stopping: EarlyStopping | None):
+        """The optimizer state and early-stopping record of the checkpoint just restored, on the device."""
+        saved, self._resumed = self._resumed, None
+        dtype = self._layers[0][0].dtype
+        on_device = {k: self.backend.asarray(v, dtype, k) if v.ndim else int(v)  # 0-d: a step counter
+                     for k, v in saved._checkpoint_arrays.items()}
+        opt_state = state_from_arrays({k.removeprefix("optimizer."): v for k, v in on_device.items()
+                                       if k.startswith("optimizer.")})
+        best = saved._checkpoint.get("best")
+        if stopping is not None and best is not None:
+            count = len(self.layer_dims) - 1
+            stopping.best_layers = [(on_device[f"best.W{l}"], on_device[f"best.b{l}"]) for l in range(1, count + 1)]
+            stopping.best_cost, stopping.best_epoch, stopping.waited = best["cost"], best["epoch"], best["waited"]
+        return opt_state, stopping
 
     # ------------------------------------------------------------------ inference
     def _logits(self, X):
@@ -383,22 +525,23 @@ class Network:
     def predict(self, X):
         """Class 1 where the probability is above 0.5, else 0: ``(1, m)`` in the parameters' dtype.
 
-        For ``output="identity"`` this is the regression output itself.
+        For ``output="softmax"`` the most probable class id of each column, ``(1, m)``;
+        for ``output="identity"`` the regression output itself.
         """
         P = self.predict_proba(X)
+        if self.output.name == "softmax":
+            return class_ids(self.backend.xp, P, P.dtype)
         if not self.output.classifies:
             return P
         return self.backend.xp.astype(P > 0.5, P.dtype)
 
     @_on_device
     def accuracy(self, X, Y) -> float:
-        """Fraction of columns where :meth:`predict` equals ``Y``."""
+        """Fraction of columns where :meth:`predict` equals ``Y`` (class ids or one-hot for softmax)."""
         if not self.output.classifies:
-            raise ValueError("accuracy needs output='sigmoid'; use cost() for a regression network")
-        xp = self.backend.xp
+            raise ValueError("accuracy needs output='sigmoid' or 'softmax'; use cost() for a regression network")
         P = self.predict(X)
-        Y = self._labels(Y, P.shape[1], self._parameter_dtype())
-        return int(xp.sum(xp.astype(P == Y, xp.int64))) / math.prod(P.shape)  # exact in any dtype
+        return accuracy(self.backend.xp, P, self._labels(Y, P.shape[1], self._parameter_dtype()), self.output.name)
 
     @_on_device
     def cost(self, X, Y) -> float:
@@ -408,12 +551,13 @@ class Network:
         return float(cost(Z, Y, self.output, self.backend.xp))
 
     # ------------------------------------------------------------------ files
-    def save(self, path, *, _checkpoint: dict | None = None) -> Path:
+    def save(self, path, *, _checkpoint: dict | None = None, _arrays: dict | None = None) -> Path:
         """Write the model to ``path`` (``.npz``, no pickle) atomically; returns the path.
 
         Parameters holding NaN or Inf are refused (such a model could not be loaded).
+        A checkpoint adds its training state as further arrays (``optimizer.v.0``, ...).
         """
-        arrays = {name: to_numpy(value) for name, value in self.parameters.items()}
+        arrays = {name: to_numpy(value) for name, value in {**self.parameters, **(_arrays or {})}.items()}
         for name, value in arrays.items():
             if not np.isfinite(value).all():
                 raise ValueError(f"{name} contains NaN or Inf; a model with non-finite parameters "
@@ -440,6 +584,7 @@ class Network:
         """Read a model saved by :meth:`save` onto any backend, parameters bit for bit."""
         arrays, meta = read_model(path)
         scaling = [arrays.pop(name) for name in ("mean", "scale") if name in arrays]
+        extra = {k: arrays.pop(k) for k in list(arrays) if "." in k}  # a checkpoint's training state
         try:
             _check_description(meta)
             net = cls.from_parameters(arrays, meta["hidden"], meta["output"], backend, device, meta["dtype"])
@@ -455,6 +600,7 @@ class Network:
             raise
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{str(path)!r} is an inconsistent dnn_xp model: {exc}") from None
+        net._checkpoint_arrays = extra
         return net
 
     def _stored_scaling(self, arrays):

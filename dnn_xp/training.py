@@ -1,4 +1,8 @@
-"""The training loop: full-batch gradient descent, the one place that mutates.
+"""The training loops: full-batch gradient descent, and epochs of (mini-)batches with an optimizer.
+
+The second loop (:func:`train_epochs`) runs when ``fit`` gets an optimizer other
+than plain gradient descent, a ``batch_size``, a schedule, L2, dropout or
+validation data; it is described at its section below. Of the first:
 
 The iterations run in chunks. A chunk starts at a recorded iteration (or where a
 run starts or a checkpoint was saved) and runs up to the next such point as ONE
@@ -17,10 +21,15 @@ from __future__ import annotations
 import functools
 import math
 import operator
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable
 
-from .backend import Backend
-from .core import cost, train_step
+from .backend import Backend, host_rng
+from .batching import epoch_permutation, shuffle_columns
+from .core import backward, cost, forward, probabilities, train_step
+from .losses import accuracy, class_ids
+from .optimizers import Optimizer
+from .regularization import add_l2_gradients, draw_masks, l2_cost
 
 
 def run_steps(layers, X, Y, learning_rate, count, *, hidden, output, xp, accumulate, repeat):
@@ -136,3 +145,204 @@ def train(layers, X, Y, backend: Backend, hidden, output, learning_rate: float, 
     if save is not None:
         save(layers, stop)
     return layers
+
+
+# ---------------------------------------------------------------------- mini-batches, optimizers, regularization
+@dataclass(frozen=True)
+class Recipe:
+    """What one step of the general loop does: the network kind, the optimizer and the regularization.
+
+    ``batch_size=None`` is full batch (an epoch is one step on the unshuffled data);
+    ``keep_probs`` holds one keep probability per hidden layer.
+    """
+
+    hidden: Any
+    output: Any
+    optimizer: Optimizer
+    l2: float = 0.0
+    keep_probs: tuple = ()
+    batch_size: int | None = None
+
+    @property
+    def drops(self) -> bool:
+        return any(p < 1 for p in self.keep_probs)
+
+
+def batch_step(layers, opt_state, X, Y, learning_rate, masks, *, recipe: Recipe, xp, record: bool):
+    """One update on the batch ``X: (n_0, b)``, ``Y: (n_L, b)``: ``(layers, opt_state, summed cost or None)``.
+
+    ``masks`` holds a 0/1 ``(n_l, b)`` array (or ``None``) per hidden layer, or is
+    ``None`` without dropout. The summed cost (``b`` times the batch's mean cost,
+    L2 term included) is computed only when ``record``; it is from before the update.
+    """
+    b = X.shape[1]
+    dropout = None if masks is None else [None if D is None else (D, p) for D, p in zip(masks, recipe.keep_probs)]
+    Z, cache = forward(layers, X, recipe.hidden, xp, dropout)
+    grads = backward(layers, cache, Y, recipe.hidden, recipe.output, xp, dropout=dropout)
+    total = None
+    if record:
+        total = cost(Z, Y, recipe.output, xp)
+        if recipe.l2:
+            total = total + l2_cost(layers, recipe.l2, b, xp)
+        total = total * b
+    if recipe.l2:
+        grads = add_l2_gradients(grads, layers, recipe.l2, b)
+    layers, opt_state = recipe.optimizer.update(layers, grads, opt_state, learning_rate, xp)
+    return layers, opt_state, total
+
+
+def run_epoch(layers, opt_state, X, Y, masks, learning_rate, *, recipe: Recipe, xp, record: bool, repeat):
+    """One pass over already shuffled ``X: (n_0, m)``, ``Y``: ``(layers, opt_state, epoch cost or None)``.
+
+    The ``m // b`` full batches are column ranges, run as ``repeat(count, step, carry)``
+    (the backend's loop; a compiled one indexes them with a traced counter through a
+    ``(n, count, b)`` view); the partial batch of the remaining columns follows. The
+    epoch cost is the sum of the batches' summed costs over ``m``.
+    """
+    m = X.shape[1]
+    b = m if recipe.batch_size is None else min(recipe.batch_size, m)
+    count, tail = m // b, m % b
+
+    def split(A):
+        return xp.reshape(A[:, :count * b], (A.shape[0], count, b)), A[:, count * b:]
+
+    (X_full, X_tail), (Y_full, Y_tail) = split(X), split(Y)
+    mask_parts = None if masks is None else [None if D is None else split(D) for D in masks]
+
+    def batch_masks(part):
+        return None if mask_parts is None else [None if p is None else part(p) for p in mask_parts]
+
+    def batch(current, state, k):
+        return batch_step(current, state, X_full[:, k, :], Y_full[:, k, :], learning_rate,
+                          batch_masks(lambda p: p[0][:, k, :]), recipe=recipe, xp=xp, record=record)
+
+    def step(carry):
+        current, state, k, total = carry
+        current, state, J = batch(current, state, k)
+        return current, state, k + 1, (total + J if record else total)
+
+    layers, opt_state, total = batch(layers, opt_state, 0)  # the first outside: its cost starts the sum
+    layers, opt_state, _, total = repeat(count - 1, step, (layers, opt_state, 1, total))
+    if tail:
+        layers, opt_state, J = batch_step(layers, opt_state, X_tail, Y_tail, learning_rate,
+                                          batch_masks(lambda p: p[1]), recipe=recipe, xp=xp, record=record)
+        total = total + J if record else total
+    return layers, opt_state, (total / m if record else None)
+
+
+def compiled_epochs(backend: Backend, recipe: Recipe) -> dict[bool, Callable]:
+    """:func:`run_epoch` through the backend's compile hook, one version recording the cost and one not:
+    ``run[record](layers, opt_state, X, Y, masks, learning_rate)``."""
+    return {record: backend.compile(functools.partial(run_epoch, recipe=recipe, xp=backend.xp, record=record))
+            for record in (False, True)}
+
+
+def validation_scores(layers, *, X, Y, hidden, output, xp) -> tuple[float, float | None]:
+    """The cost (no L2 term) and, for classifiers, the accuracy of ``layers`` on held-out ``X``, ``Y``."""
+    Z = forward(layers, X, hidden, xp)[0]
+    value = float(cost(Z, Y, output, xp))
+    if not output.classifies:
+        return value, None
+    P = probabilities(Z, output, xp)
+    predicted = class_ids(xp, P, P.dtype) if output.name == "softmax" else xp.astype(P > 0.5, P.dtype)
+    return value, accuracy(xp, predicted, Y, output.name)
+
+
+@dataclass
+class EarlyStopping:
+    """The best validation cost seen, where, with which layers, and how many records since."""
+
+    patience: int | None
+    best_cost: float = math.inf
+    best_epoch: int = -1
+    best_layers: Any = None
+    waited: int = 0
+
+    def should_stop(self, value: float, epoch: int, layers) -> bool:
+        """Record a validation cost; True once ``patience`` records in a row did not improve on the best."""
+        if value < self.best_cost:
+            self.best_cost, self.best_epoch, self.best_layers, self.waited = value, epoch, layers, 0
+            return False
+        self.waited += 1
+        return self.patience is not None and self.waited >= self.patience
+
+
+def train_epochs(layers, opt_state, X, Y, backend: Backend, recipe: Recipe, learning_rate: float, schedule, *,
+                 start: int, stop: int, record_every: int, history, shuffle_seed: int, mask_seed: int,
+                 device_masks: bool = False, validate: Callable | None = None, stopping: EarlyStopping | None = None, print_cost=False,
+                 bar=None, checkpoint_every: int | None = None, save: Callable | None = None):
+    """Epochs ``start .. stop - 1`` of the general loop; returns ``(layers, opt_state, last epoch run)``.
+
+    Per epoch, on the host: the learning rate ``schedule(learning_rate, epoch)``, the
+    permutation (with a ``batch_size``; see :mod:`dnn_xp.batching`) and the dropout
+    masks (``RandomState(mask_seed + epoch)``, see :func:`dnn_xp.regularization.draw_masks`;
+    with ``device_masks`` the device's own generator draws them instead); each crosses to the device once. At recorded epochs (multiples of ``record_every``
+    and the last) the epoch cost is read and ``validate(layers) -> (cost, accuracy)``,
+    when given, feeds ``history`` and ``stopping``, which may end the run early.
+    With ``checkpoint_every``, ``save(layers, opt_state, epoch + 1)`` runs after each multiple.
+    """
+    run = compiled_epochs(backend, recipe)
+    good_layers, good_epoch = layers, start
+
+    def diverged(problem: str) -> Diverged:
+        return Diverged(f"training diverged: {problem}; try a smaller learning_rate than {learning_rate}. "
+                        f"The network keeps its last finite weights, those of {unit} {good_epoch}",
+                        good_layers, good_epoch)
+
+    def checked_save(current, state, done):
+        if not bool(finite_flag(current, backend.xp)):
+            raise diverged(f"the weights after {unit} {done - 1} are not finite")
+        save(current, state, done)
+
+    m = X.shape[1]
+    hidden_sizes = [W.shape[0] for W, _ in layers[:-1]]
+    unit = "iteration" if recipe.batch_size is None else "epoch"
+    epoch = start - 1
+    for epoch in range(start, stop):
+        record = epoch % record_every == 0 or epoch == stop - 1
+        Xe, Ye = X, Y
+        if recipe.batch_size is not None:
+            permutation = backend.asarray(epoch_permutation(shuffle_seed, epoch, m), name="permutation")
+            Xe, Ye = shuffle_columns((X, Y), permutation, backend.xp)
+        masks = _epoch_masks(backend, mask_seed + epoch, device_masks, hidden_sizes, m, recipe.keep_probs,
+                             X.dtype) if recipe.drops else None
+        before = layers
+        layers, opt_state, J = run[record](layers, opt_state, Xe, Ye, masks, schedule(learning_rate, epoch))
+        stop_now = False
+        if record:
+            value = float(J)  # with validate below, the loop's only device-to-host reads
+            if not math.isfinite(value):
+                raise diverged(f"the cost is {value} at {unit} {epoch}")
+            good_layers, good_epoch = before, epoch  # the epoch's first batch ran on them: finite
+            history.record(epoch, value)
+            message = f"Cost after {unit} {epoch}: {value}"
+            if validate is not None:
+                val_cost, val_accuracy = validate(layers)
+                history.record_validation(val_cost, val_accuracy)
+                message += f", validation cost {val_cost}"
+                stop_now = stopping.should_stop(val_cost, epoch, layers)
+            if print_cost:
+                print(message, flush=True)
+            if bar is not None:
+                bar.set_postfix(cost=f"{value:.6f}", refresh=False)
+        if bar is not None:
+            bar.update()
+        if stop_now:
+            break
+        if save is not None and checkpoint_every and (epoch + 1) % checkpoint_every == 0 and epoch + 1 < stop:
+            checked_save(layers, opt_state, epoch + 1)
+    if not bool(finite_flag(layers, backend.xp)):  # the last update: its cost is never computed
+        raise diverged(f"the weights after the last update ({unit} {epoch}) are not finite")
+    if save is not None:
+        save(layers, opt_state, epoch + 1)
+    return layers, opt_state, epoch
+
+
+def _epoch_masks(backend: Backend, seed: int, on_device: bool, sizes, m: int, keep_probs, dtype) -> list:
+    """One epoch's 0/1 dropout masks ``(n_l, m)`` on the device (``None`` for layers that keep every unit)."""
+    if not on_device:
+        return [None if D is None else backend.asarray(D, dtype, "dropout mask")
+                for D in draw_masks(host_rng(seed), sizes, m, keep_probs)]
+    dropped = [(n, p) for n, p in zip(sizes, keep_probs) if p < 1]
+    draws = iter(backend.uniforms(seed, [(n, m) for n, _ in dropped], dtype))
+    return [None if p == 1 else backend.xp.astype(next(draws) < p, dtype) for p in keep_probs]
