@@ -338,7 +338,7 @@ def test_predict_out_is_written_atomically(capsys, tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(saving.os, "fsync", disk_full)
-    code = main(["predict", "--model", str(tmp_path / "m.npz"), "--out", str(out)])
+    code = main(["predict", "--model", str(tmp_path / "m.npz"), "--dataset", "flower", "--out", str(out)])
     _, err = capsys.readouterr()
     assert code == 2 and "No space left on device" in err and err.count("\n") == 1
     assert out.read_text() == "previous predictions\n"
