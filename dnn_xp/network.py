@@ -491,9 +491,9 @@ class Network:
         self.iterations_total = saved.iterations_total - saved.iterations_trained
         self._resumed = saved
         progress = saved._checkpoint
-        history = History(list(progress["iterations"]), list(progress["costs"]),
-                          list(progress.get("validation_costs", [])), list(progress.get("validation_accuracies", [])),
-                          start=saved.iterations_trained)
+        history = History(list(progress["iterations"]), list(progress["costs"]), start=saved.iterations_trained,
+                          validation_costs=list(progress.get("validation_costs", [])),
+                          validation_accuracies=list(progress.get("validation_accuracies", [])))
         return history, saved.iterations_trained
 
     def _restore_training_state(self, stopping: EarlyStopping | None):
