@@ -15,8 +15,8 @@ import pytest
 
 from dnn_xp import Network, TrainingWarning, to_numpy
 from dnn_xp.backend import ENV_VAR
-from dnn_xp.cli import CURVE_POINTS, build_parser, main
-from dnn_xp.datasets import circles, moons, planar_flower
+from dnn_xp.cli import CURVE_POINTS, GENERATED, build_parser, main
+from dnn_xp.datasets import planar_flower
 
 from conftest import REPO
 
@@ -65,7 +65,7 @@ def test_evaluate_and_predict_default_to_the_data_the_model_was_trained_on(capsy
     code, out, _ = run(capsys, "evaluate", "--model", model)
     assert code == 0 and out[1] == "data: the circles data (recorded in the model)"
     assert value(out, "accuracy") == trained
-    X, Y = circles()
+    X, Y = GENERATED["circles"]()
     assert value(out, "accuracy") == round(Network.load(model).accuracy(X, Y), 4)
     code, out, err = run(capsys, "predict", "--model", model)
     assert code == 0 and len(out) == 401
@@ -148,7 +148,7 @@ def test_test_split_is_seeded_and_reported_and_evaluate_reproduces_it(capsys, tm
 
 
 def test_test_data_from_a_second_file(capsys, tmp_path, flower_csv):
-    X, Y = moons()
+    X, Y = GENERATED["moons"]()
     np.savez(tmp_path / "test.npz", X=X.T[:50], Y=Y[0, :50])
     code, out, _ = run(capsys, "train", "--data", flower_csv, *QUICK, "--test-data", tmp_path / "test.npz",
                        "--save", tmp_path / "m.npz")
@@ -198,7 +198,7 @@ def test_standardize_in_python_equals_training_on_scaled_inputs():
 @pytest.mark.parametrize("argv, message", [
     (["--test-split", "0.2", "--test-data", "x.npz"], "--test-data and --test-split both name test data"),
     (["--split-seed", "3"], "--split-seed needs --test-split F"),
-    (["--test-split", "1.5"], "'1.5' is not a fraction between 0 and 1"),
+    (["--test-split", "1.5"], "'1.5' is not a fraction strictly between 0 and 1, such as 0.2"),
     (["--test-split", "0.001"], "--test-split 0.001 of 400 examples leaves 400 to train on and 0 to test"),
     (["--data", "x.csv", "--data-dir", "."], "--data FILE and --data-dir DIR name two different data sets"),
     (["--checkpoint-every", "5"], "--checkpoint-every needs --checkpoint FILE.npz"),
@@ -211,7 +211,7 @@ def test_options_that_would_be_ignored_are_errors(capsys, argv, message):
 
 # ---------------------------------------------------------------------- several outputs
 def test_several_sigmoid_outputs_go_through_every_command(capsys, tmp_path):
-    X, Y = moons()
+    X, Y = GENERATED["moons"]()
     labels = np.c_[Y.T, X.T[:, :1] > 0.5]  # (400, 2): two independent 0/1 labels
     np.savez(tmp_path / "two.npz", X=X.T, Y=labels)
     model = tmp_path / "m.npz"
@@ -402,7 +402,7 @@ def test_the_boundary_regions_and_points_share_the_class_colours(tmp_path):
 
     from dnn_xp.plotting import CLASS_COLORS, plot_decision_boundary
 
-    X, Y = moons()
+    X, Y = GENERATED["moons"]()
     net = Network([2, 4, 1], hidden="tanh", init="small", seed=2)
     net.fit(X, Y, 1.2, 300, 100)
     ax = plot_decision_boundary(net, X, Y).axes[0]
