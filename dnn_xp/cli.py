@@ -196,8 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--hidden", choices=tuple(ACTIVATIONS),
                        help=f"hidden activation (default: {PLANAR.hidden}; for cat {DEEP_CAT.hidden})")
     model.add_argument("--output", choices=tuple(OUTPUTS), default="sigmoid",
-                       help="output layer and cost: sigmoid with cross-entropy for 0/1 labels, identity with "
-                            "squared error for regression (default: sigmoid)")
+                       help="output layer and cost: sigmoid with cross-entropy for 0/1 labels, softmax with categorical "
+                            "cross-entropy for class ids 0, 1, 2, ..., identity with squared error for "
+                            "regression (default: sigmoid)")
     model.add_argument("--init", type=_init_scheme, metavar="SCHEME",
                        help=f"weight initialization: {', '.join(SCHEMES)}, or a number that scales randn "
                             f"(default: {PLANAR.init}; for cat {DEEP_CAT.init})")
@@ -284,7 +285,8 @@ def _training_options(parser):
     group.add_argument("--batch-size", type=_positive_int, metavar="N",
                        help="mini-batches of N examples, shuffled every epoch (needs --epochs; default: full batch)")
     group.add_argument("--epochs", type=_positive_int, metavar="N",
-                       help="passes over the data with --batch-size; --record-every then counts epochs")
+                       help="passes over the data with --batch-size; --record-every and --checkpoint-every then count "
+                            "epochs (needs --batch-size; default: none, --iterations counts the steps)")
     group.add_argument("--l2", type=_non_negative_float, default=0.0, metavar="L",
                        help="L2 regularization strength (the course's lambd; default: 0)")
     group.add_argument("--keep-prob", type=_probability, default=1.0, metavar="P",
@@ -292,12 +294,13 @@ def _training_options(parser):
     group.add_argument("--lr-schedule", choices=tuple(SCHEDULES), default="constant",
                        help="learning-rate decay per epoch (default: constant)")
     group.add_argument("--decay-rate", type=_positive_float, metavar="R",
-                       help="the schedule's decay rate (exponential: its factor per epoch, at most 1)")
+                       help="the schedule's decay rate (exponential: its factor per epoch, at most 1; default: 1, "
+                            "for exponential 0.95)")
     group.add_argument("--validation-split", type=_fraction, metavar="F",
-                       help="hold out a seeded fraction F of the training examples to watch while training")
+                       help="hold out a seeded fraction F of the training examples to watch while training (default: none)")
     group.add_argument("--patience", type=_positive_int, metavar="N",
                        help="stop after N records without a lower validation cost and keep the best weights "
-                            "(needs --validation-split)")
+                            "(needs --validation-split; default: no early stopping)")
 
 
 def _fit_options(args) -> dict:
@@ -396,7 +399,7 @@ def _float_in(accepts, what: str):
 
 _non_negative_float = _float_in(lambda v: 0 <= v < float("inf"), "a number >= 0")
 _probability = _float_in(lambda v: 0 < v <= 1, "a probability in (0, 1]")
-_fraction = _float_in(lambda v: 0 < v < 1, "a fraction strictly between 0 and 1")
+_fraction = _float_in(lambda v: 0 < v < 1, "a fraction strictly between 0 and 1, such as 0.2")
 
 
 def _init_scheme(text: str):
@@ -546,8 +549,8 @@ def layer_dims(spec, n_x: int, n_y: int, recipe: Recipe, softmax: bool = False) 
     if spec is None:
         return [n_x, *recipe.hidden_sizes, n_y]
     if spec[-1] != n_y:
-        per = ("one per class" if softmax else "one label per example" if n_y == 1
-               else f"{n_y} labels per example")
+        per = ("one per class" if softmax else "the data has one label per example" if n_y == 1
+               else f"the data has {n_y} labels per example")
         raise UsageError(f"--layers {','.join(map(str, spec))}: the last layer must have {n_y} "
                          f"unit{'s' if n_y > 1 else ''} ({per}); got {spec[-1]}")
     return list(spec) if spec[0] == n_x else [n_x, *spec]
@@ -642,7 +645,12 @@ def _check_fits(net: Network, model: str, X, Y, source: str) -> None:
     if X.shape[0] != net.layer_dims[0]:
         raise UsageError(f"model {model!r} takes {net.layer_dims[0]} features per example but {source} has "
                          f"{X.shape[0]}; use the data the model was trained on, or train a new model")
-    if Y is not None and Y.shape[0] != net.layer_dims[-1]:
+    softmax = net.output.name == "softmax"
+    if Y is not None and softmax and Y.shape[0] not in (1, net.layer_dims[-1]):
+        raise UsageError(f"model {model!r} has {net.layer_dims[-1]} classes but {source} has {Y.shape[0]} "
+                         f"labels per example; use class ids (one label column) or one-hot labels "
+                         f"(one column per class)")
+    if Y is not None and not softmax and Y.shape[0] != net.layer_dims[-1]:
         raise UsageError(f"model {model!r} has {net.layer_dims[-1]} outputs but {source} has {Y.shape[0]} "
                          f"label{'s' if Y.shape[0] > 1 else ''} per example; use data with one label column "
                          f"per output")
