@@ -59,7 +59,7 @@ class History:
 
     iterations: list[int] = field(default_factory=list)
     costs: list[float] = field(default_factory=list)
-    start: int = 0  # the iteration this fit began at: > 0 when resumed, num_iterations when already finished
+    start: int = 0  # the iteration this fit began at: > 0 when resumed, where the run ended when already finished
     validation_costs: list[float] = field(default_factory=list)
     validation_accuracies: list[float] = field(default_factory=list)
     best_iteration: int | None = None
@@ -391,10 +391,8 @@ class Network:
             opt_state, stopping = self._restore_training_state(stopping)
         layers = [(self._cast(W, dtype_name), self._cast(b, dtype_name)) for W, b in self._layers]
         before = self.iterations_total  # iterations (epochs) of earlier fits
-        if start == stop:  # the checkpoint holds this very run, finished
-            self._layers, self.iterations_trained = layers, stop
-            self.iterations_total = before + stop
-            return history
+        if start == stop or (stopping is not None and stopping.stopped):  # the checkpoint holds this run, finished
+            return self._finish_epochs(layers, history, stopping, options.patience, before, start)
         if opt_state is None:
             opt_state = options.optimizer.init(layers, self.backend.xp)
 
@@ -429,13 +427,17 @@ class Network:
         finally:
             if bar is not None:
                 bar.close()
+        return self._finish_epochs(layers, history, stopping, options.patience, before, last + 1)
+
+    def _finish_epochs(self, layers, history: History, stopping: EarlyStopping | None, patience, before: int,
+                       done: int) -> History:
+        """Keep a finished run's weights (with ``patience``, the best ones) after its ``done`` epochs."""
         if stopping is not None and stopping.best_layers is not None:
             history.best_iteration = stopping.best_epoch
-            if options.patience is not None:
+            if patience is not None:
                 layers = stopping.best_layers
-        self._layers = layers
-        self.iterations_trained = last + 1
-        self.iterations_total = before + last + 1
+        self._layers, self.iterations_trained = layers, done
+        self.iterations_total = before + done
         return history
 
     def _validator(self, validation, dtype_name: str):

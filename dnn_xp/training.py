@@ -258,13 +258,18 @@ class EarlyStopping:
     best_layers: Any = None
     waited: int = 0
 
+    @property
+    def stopped(self) -> bool:
+        """True once ``patience`` records in a row did not improve on the best: the run is over."""
+        return self.patience is not None and self.waited >= self.patience
+
     def should_stop(self, value: float, epoch: int, layers) -> bool:
-        """Record a validation cost; True once ``patience`` records in a row did not improve on the best."""
+        """Record a validation cost; returns :attr:`stopped`."""
         if value < self.best_cost:
             self.best_cost, self.best_epoch, self.best_layers, self.waited = value, epoch, layers, 0
-            return False
-        self.waited += 1
-        return self.patience is not None and self.waited >= self.patience
+        else:
+            self.waited += 1
+        return self.stopped
 
 
 def train_epochs(layers, opt_state, X, Y, backend: Backend, recipe: Recipe, learning_rate: float, schedule, *,

@@ -10,6 +10,7 @@ import pytest
 
 import dnn_xp
 from dnn_xp import Network, gradient_check, optimizers, schedules
+from dnn_xp import network as network_module
 from dnn_xp.datasets import circles, digits, moons
 
 FOOTBALL = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "football" / "data.mat"
@@ -165,6 +166,31 @@ def test_early_stopping_keeps_the_best_weights(tmp_path):
     assert net.cost(X_val, Y_val) == pytest.approx(history.validation_costs[best], rel=1e-12)
     assert net.iterations_trained == history.iterations[-1] + 1
     assert net.accuracy(X_val, Y_val) == pytest.approx(history.validation_accuracies[best])
+
+
+def test_an_early_stopped_run_is_finished_and_its_rerun_returns_its_best_weights(tmp_path, monkeypatch):
+    rng = np.random.RandomState(0)
+    X, X_val = rng.randn(2, 60), rng.randn(2, 200)
+    Y, Y_val = (X[:1] > 0).astype(np.float64), (rng.rand(1, 200) > 0.5).astype(np.float64)
+    kwargs = dict(learning_rate=0.05, optimizer="adam", batch_size=16, epochs=200, record_every=1,
+                  validation=(X_val, Y_val), patience=5, progress=False, checkpoint_path=tmp_path / "ck.npz",
+                  resume=True)
+    net = Network([2, 16, 1], init="he", seed=0)
+    history = net.fit(X, Y, **kwargs)
+    assert history.iterations[-1] + 1 < 200 and Network.load(tmp_path / "ck.npz").iterations_trained == \
+        net.iterations_trained == history.iterations[-1] + 1
+
+    def no_training(*args, **kw):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(network_module, "train_epochs", no_training)
+    again = Network([2, 16, 1], init="he", seed=0)
+    rerun = again.fit(X, Y, **kwargs)
+    assert rerun.start == net.iterations_trained == again.iterations_trained
+    assert (rerun.iterations, rerun.costs, rerun.validation_costs, rerun.best_iteration) == \
+        (history.iterations, history.costs, history.validation_costs, history.best_iteration)
+    for name, value in net.parameters.items():
+        assert dnn_xp.to_numpy(again.parameters[name]).tobytes() == dnn_xp.to_numpy(value).tobytes(), name
 
 
 # ---------------------------------------------------------------------- softmax
