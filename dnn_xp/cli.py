@@ -196,8 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--hidden", choices=tuple(ACTIVATIONS),
                        help=f"hidden activation (default: {PLANAR.hidden}; for cat {DEEP_CAT.hidden})")
     model.add_argument("--output", choices=tuple(OUTPUTS), default="sigmoid",
-                       help="output layer and cost: sigmoid with cross-entropy for 0/1 labels, softmax with categorical "
-                            "cross-entropy for class ids 0, 1, 2, ..., identity with squared error for "
+                       help="output layer and cost: sigmoid with cross-entropy for 0/1 labels, softmax with "
+                            "categorical cross-entropy for class ids 0, 1, 2, ..., identity with squared error for "
                             "regression (default: sigmoid)")
     model.add_argument("--init", type=_init_scheme, metavar="SCHEME",
                        help=f"weight initialization: {', '.join(SCHEMES)}, or a number that scales randn "
@@ -297,7 +297,8 @@ def _training_options(parser):
                        help="the schedule's decay rate (exponential: its factor per epoch, at most 1; default: 1, "
                             "for exponential 0.95)")
     group.add_argument("--validation-split", type=_fraction, metavar="F",
-                       help="hold out a seeded fraction F of the training examples to watch while training (default: none)")
+                       help="hold out a seeded fraction F of the training examples to watch while training "
+                            "(default: none)")
     group.add_argument("--patience", type=_positive_int, metavar="N",
                        help="stop after N records without a lower validation cost and keep the best weights "
                             "(needs --validation-split; default: no early stopping)")

@@ -274,16 +274,18 @@ class EarlyStopping:
 
 def train_epochs(layers, opt_state, X, Y, backend: Backend, recipe: Recipe, learning_rate: float, schedule, *,
                  start: int, stop: int, record_every: int, history, shuffle_seed: int, mask_seed: int,
-                 device_masks: bool = False, validate: Callable | None = None, stopping: EarlyStopping | None = None, print_cost=False,
-                 bar=None, checkpoint_every: int | None = None, save: Callable | None = None):
+                 device_masks: bool = False, validate: Callable | None = None,
+                 stopping: EarlyStopping | None = None, print_cost=False, bar=None,
+                 checkpoint_every: int | None = None, save: Callable | None = None):
     """Epochs ``start .. stop - 1`` of the general loop; returns ``(layers, opt_state, last epoch run)``.
 
     Per epoch, on the host: the learning rate ``schedule(learning_rate, epoch)``, the
     permutation (with a ``batch_size``; see :mod:`dnn_xp.batching`) and the dropout
     masks (``RandomState(mask_seed + epoch)``, see :func:`dnn_xp.regularization.draw_masks`;
-    with ``device_masks`` the device's own generator draws them instead); each crosses to the device once. At recorded epochs (multiples of ``record_every``
-    and the last) the epoch cost is read and ``validate(layers) -> (cost, accuracy)``,
-    when given, feeds ``history`` and ``stopping``, which may end the run early.
+    with ``device_masks`` the device's own generator draws them instead); each crosses
+    to the device once. At recorded epochs (multiples of ``record_every`` and the last)
+    the epoch cost is read and ``validate(layers) -> (cost, accuracy)``, when given, feeds
+    ``history`` and ``stopping``, which may end the run early.
     With ``checkpoint_every``, ``save(layers, opt_state, epoch + 1)`` runs after each multiple.
     """
     run = compiled_epochs(backend, recipe)
