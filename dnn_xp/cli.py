@@ -319,13 +319,18 @@ def _fit_options(args) -> dict:
 
 def _held_out(X, Y, fraction: float):
     """``(X_train, Y_train), (X_val, Y_val)``: a seeded random ``fraction`` of the columns held out."""
-    order = np.random.RandomState(SPLIT_SEED).permutation(X.shape[1])
-    count = int(round(fraction * X.shape[1]))
-    if not 0 < count < X.shape[1]:
-        raise UsageError(f"--validation-split {fraction} of {X.shape[1]} examples leaves no validation or no "
-                         f"training examples")
-    val, train = order[:count], order[count:]
+    train, val = _held_out_columns(X.shape[1], fraction, SPLIT_SEED, "--validation-split", "validate")
     return (X[:, train], Y[:, train]), (X[:, val], Y[:, val])
+
+
+def _held_out_columns(m: int, fraction: float, seed: int, option: str, purpose: str):
+    """``(kept, held)``: sorted column indices, ``round(fraction * m)`` of the ``m`` drawn at random to hold out."""
+    held = round(fraction * m)
+    if not 0 < held < m:
+        raise UsageError(f"{option} {fraction} of {m} examples leaves {m - held} to train on and {held} to "
+                         f"{purpose}; choose a fraction that keeps at least one example on each side")
+    order = host_rng(seed).permutation(m)
+    return np.sort(order[held:]), np.sort(order[:held])
 
 
 def _data_options(parser, split=False):
@@ -741,11 +746,9 @@ def _load_source(kind: str, data_file, data_dir, n_features) -> Data:
         return Data(kind, f"the {kind} data", {"train": GENERATED[kind]()}, {"dataset": kind}, {})
     if kind == "digits":
         X, Y = digits()
-        order = np.random.RandomState(SPLIT_SEED).permutation(X.shape[1])
-        cut = X.shape[1] - int(round(DIGITS_TEST_FRACTION * X.shape[1]))
-        return Data(kind, "the digits data (scikit-learn)", {"train": (X[:, order[:cut]], Y[:, order[:cut]]),
-                                                            "test": (X[:, order[cut:]], Y[:, order[cut:]])},
-                    {"dataset": kind}, {})
+        train, test = _held_out_columns(X.shape[1], DIGITS_TEST_FRACTION, SPLIT_SEED, "the digits test part", "test")
+        return Data(kind, "the digits data (scikit-learn)", {"train": (X[:, train], Y[:, train]),
+                                                            "test": (X[:, test], Y[:, test])}, {"dataset": kind}, {})
     if kind == "football":
         if data_file is None:
             raise UsageError("--dataset football needs --data FILE, the course's data.mat")
@@ -789,13 +792,7 @@ def _with_test_part(data: Data, test_file, fraction, seed) -> Data:
         record = {**data.record, "test_data": test.record}
         return data._replace(splits=splits, record=record, files={**data.files, "test": test.source})
     seed = 0 if seed is None else seed
-    m = X.shape[1]
-    held = round(fraction * m)
-    if not 0 < held < m:
-        raise UsageError(f"--test-split {fraction} of {m} examples leaves {m - held} to train on and {held} to "
-                         f"test; choose a fraction that keeps at least one example on each side")
-    order = host_rng(seed).permutation(m)
-    test, train = np.sort(order[:held]), np.sort(order[held:])
+    train, test = _held_out_columns(X.shape[1], fraction, seed, "--test-split", "test")
     labels = (lambda idx: None) if Y is None else (lambda idx: Y[:, idx])
     splits = {"train": (X[:, train], labels(train)), "test": (X[:, test], labels(test))}
     record = {**data.record, "test_split": fraction, "split_seed": seed}

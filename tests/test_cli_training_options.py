@@ -77,6 +77,8 @@ def test_schedules_and_spirals(capsys):
     (["--keep-prob", "0"], "argument --keep-prob: '0' is not a probability in (0, 1]"),
     (["--l2", "-1"], "argument --l2: '-1' is not a number >= 0"),
     (["--validation-split", "1"], "argument --validation-split: '1' is not a fraction strictly between 0 and 1"),
+    (["--validation-split", "0.001"], "--validation-split 0.001 of 400 examples leaves 400 to train on and 0 to "
+                                      "validate"),
     (["--optimizer", "sgd"], "argument --optimizer: invalid choice: 'sgd'"),
     (["--output", "softmax", "--layers", "2,4,1"], "the last layer must have 2 units (one per class)"),
     (["--dataset", "football"], "--dataset football needs --data FILE"),
