@@ -132,7 +132,6 @@ class Network:
         self._scaling = None  # (mean, scale), each (n_x, 1) on the backend, or None
         self._checkpoint: dict | None = None
         self._checkpoint_arrays: dict = {}
-        self._resumed: Network | None = None
 
     # ------------------------------------------------------------------ parameters
     @property
@@ -327,7 +326,7 @@ class Network:
         history, start = History(), 0
         run = self._run_identity(X, Y, dtype_name, learning_rate) if checkpoint_path is not None else None
         if resume and checkpoint_path is not None and Path(checkpoint_path).exists():
-            history, start = self._restore_checkpoint(checkpoint_path, run, num_iterations)
+            history, start, _ = self._restore_checkpoint(checkpoint_path, run, num_iterations)
         layers = [(self._cast(W, dtype_name), self._cast(b, dtype_name)) for W, b in self._layers]
         before = self.iterations_total  # iterations of earlier fits
         if start == num_iterations:  # the checkpoint holds this very run, finished
@@ -387,8 +386,8 @@ class Network:
         run = {**self._run_identity(X, Y, dtype_name, learning_rate), **options.identity()}
         history, start, opt_state = History(), 0, None
         if resume and checkpoint_path is not None and Path(checkpoint_path).exists():
-            history, start = self._restore_checkpoint(checkpoint_path, run, stop)
-            opt_state, stopping = self._restore_training_state(stopping)
+            history, start, saved = self._restore_checkpoint(checkpoint_path, run, stop)
+            opt_state, stopping = self._restore_training_state(saved, stopping)
         layers = [(self._cast(W, dtype_name), self._cast(b, dtype_name)) for W, b in self._layers]
         before = self.iterations_total  # iterations (epochs) of earlier fits
         if start == stop or (stopping is not None and stopping.stopped):  # the checkpoint holds this run, finished
@@ -468,10 +467,11 @@ class Network:
         }
 
     def _restore_checkpoint(self, path, run: dict, num_iterations: int):
-        """Load the weights and cost history saved at iteration ``k``; returns ``(history, k)``.
+        """Load the weights and cost history saved at iteration ``k``; returns ``(history, k, checkpoint)``.
 
         The checkpoint must come from the same run (:meth:`_run_identity`); ``k``
-        equals ``num_iterations`` when it holds the finished run.
+        equals ``num_iterations`` when it holds the finished run. ``checkpoint`` is the
+        loaded file, whose training state :meth:`_restore_training_state` reads.
         """
         saved = Network.load(path, backend=self.backend.name, device=self.backend.device)
         if saved._checkpoint is None:
@@ -491,16 +491,14 @@ class Network:
         self._layers = saved._layers
         self.iterations_trained = saved.iterations_trained
         self.iterations_total = saved.iterations_total - saved.iterations_trained
-        self._resumed = saved
         progress = saved._checkpoint
         history = History(list(progress["iterations"]), list(progress["costs"]), start=saved.iterations_trained,
                           validation_costs=list(progress.get("validation_costs", [])),
                           validation_accuracies=list(progress.get("validation_accuracies", [])))
-        return history, saved.iterations_trained
+        return history, saved.iterations_trained, saved
 
-    def _restore_training_state(self, stopping: EarlyStopping | None):
-        """The optimizer state and early-stopping record of the checkpoint just restored, on the device."""
-        saved, self._resumed = self._resumed, None
+    def _restore_training_state(self, saved: "Network", stopping: EarlyStopping | None):
+        """The optimizer state and early-stopping record of the checkpoint ``saved``, on the device."""
         dtype = self._layers[0][0].dtype
         on_device = {k: self.backend.asarray(v, dtype, k) if v.ndim else int(v)  # 0-d: a step counter
                      for k, v in saved._checkpoint_arrays.items()}
