@@ -61,7 +61,7 @@ def write_atomically(path, write) -> Path:
         raise FileNotFoundError(f"cannot save {str(path)!r}: folder {str(folder)!r} does not exist")
     remove_stale_temporaries(path)
     tmp = folder / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
-    with _terminate_cleanly():
+    with _removed_on_termination(tmp):
         try:
             # O_EXCL: never reuse a file; mode 0o666 lets the process umask apply, as for any new file.
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -111,38 +111,30 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
-class _Terminated(BaseException):
-    """SIGTERM (or SIGHUP) arrived during a write; raised so the temporary file is removed."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _raise_terminated(signum, frame):
-    raise _Terminated(signum)
-
-
 @contextlib.contextmanager
-def _terminate_cleanly():
-    """Turn SIGTERM/SIGHUP into an exception while the body runs, then die of the signal as usual.
+def _removed_on_termination(tmp: Path):
+    """While the body runs, SIGTERM or SIGHUP remove ``tmp``, then end the process as they would have.
 
+    The handler raises nothing, so a signal that lands anywhere (even while the previous
+    handlers are put back) ends the process the usual way, with nothing left behind.
     Only signals left at their default action are taken over, and only in the main
-    thread (the one Python delivers signals to). SIGINT already raises KeyboardInterrupt.
+    thread (the one Python delivers signals to). SIGINT raises KeyboardInterrupt, which
+    the write's own clean-up handles.
     """
+
+    def die(signum, frame):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)  # the default action: the process ends here
+
     taken = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
             if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
-                taken[signum] = signal.signal(signum, _raise_terminated)
+                taken[signum] = signal.signal(signum, die)
     try:
         yield
-    except _Terminated as exc:
-        for signum, previous in taken.items():
-            signal.signal(signum, previous)
-        taken.clear()
-        os.kill(os.getpid(), exc.signum)  # the default action: the process ends here
-        raise
     finally:
         for signum, previous in taken.items():
             signal.signal(signum, previous)
