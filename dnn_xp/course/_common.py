@@ -38,6 +38,12 @@ def parameters_dict(layers):
     return params
 
 
+def layers_of(parameters, prefix=""):
+    """The course's ``{"W1": W1, "b1": b1, ...}`` as ``[(W1, b1), ...]`` (``prefix="d"``: gradients)."""
+    L = sum(1 for key in parameters if key.startswith(f"{prefix}W"))
+    return [(parameters[f"{prefix}W{l}"], parameters[f"{prefix}b{l}"]) for l in range(1, L + 1)]
+
+
 def default_dtype(xp, x, kind="real floating"):
     """The namespace's default dtype of ``kind`` on the device of ``x``."""
     return xp.__array_namespace_info__().default_dtypes(device=device(x))[kind]

@@ -10,12 +10,15 @@ each hidden layer's dropout mask after its ``Z`` when dropout is on:
 
 from __future__ import annotations
 
+import numpy as np
 from array_api_compat import array_namespace
 
+from .. import core
 from ..activations import ACTIVATIONS
 from ..backend import backend_of, host_rng
 from ..initializers import initial_layers
-from ._common import cross_entropy_terms, default_dtype, nansum, parameters_dict, place
+from ..regularization import draw_masks
+from ._common import cross_entropy_terms, default_dtype, layers_of, nansum, parameters_dict, place
 from ._common import sigmoid as course_sigmoid
 from .deep import update_parameters
 
@@ -50,26 +53,22 @@ def forward(X, parameters, keep_prob=None):
     ``A_l = A_l * D_l / keep_prob``.
     """
     xp = array_namespace(X, *parameters.values())
-    rng = None if keep_prob is None else host_rng(DROPOUT_SEED)
-    L = len(parameters) // 2
+    layers = layers_of(parameters)
+    masks = [None] * (len(layers) - 1)
+    if keep_prob is not None:
+        sizes = [W.shape[0] for W, _ in layers[:-1]]
+        drawn = draw_masks(host_rng(DROPOUT_SEED), sizes, X.shape[1], [keep_prob] * len(sizes))
+        target = backend_of(X)
+        masks = [target.asarray(np.ones((n, X.shape[1])) if D is None else D, layers[0][0].dtype, name="mask")
+                 for n, D in zip(sizes, drawn)]
+    Z_L, steps = core.forward(layers, X, _RELU, xp, None if keep_prob is None else [(D, keep_prob) for D in masks])
+    A_L = course_sigmoid(xp, Z_L)
     cache = []
-    A = X
-    for l in range(1, L + 1):
-        W, b = parameters[f"W{l}"], parameters[f"b{l}"]
-        Z = W @ A + b
-        if l == L:
-            A = course_sigmoid(xp, Z)
-            cache += [Z, A, W, b]
-        elif rng is None:
-            A = _RELU.forward(xp, Z)
-            cache += [Z, A, W, b]
-        else:
-            A = _RELU.forward(xp, Z)
-            D = backend_of(A).asarray(rng.rand(A.shape[0], A.shape[1]) < keep_prob, A.dtype)
-            A = A * D
-            A = A / keep_prob
-            cache += [Z, D, A, W, b]
-    return A, tuple(cache)
+    for l, (W, b) in enumerate(layers):
+        Z = steps[l][1]
+        A = steps[l + 1][0] if l + 1 < len(layers) else A_L
+        cache += [Z, A, W, b] if l + 1 == len(layers) or keep_prob is None else [Z, masks[l], A, W, b]
+    return A_L, tuple(cache)
 
 
 def _layers(cache, dropout):

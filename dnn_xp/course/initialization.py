@@ -27,8 +27,8 @@ def load_dataset():
 
     Train: ``make_circles(n_samples=300, noise=.05)`` after seed 1; test: 100 samples after seed 2.
     """
-    train_X, train_Y = circles(n_samples=300, noise=0.05, seed=1)
-    test_X, test_Y = circles(n_samples=100, noise=0.05, seed=2)
+    train_X, train_Y = circles(n_samples=300, noise=0.05, random_state=1)
+    test_X, test_Y = circles(n_samples=100, noise=0.05, random_state=2)
     return train_X, train_Y, test_X, test_Y
 
 

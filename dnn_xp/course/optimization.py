@@ -9,12 +9,14 @@ dictionaries keyed ``dW1, db1, ...`` shaped like the parameters.
 
 from __future__ import annotations
 
-import math
-
 from array_api_compat import array_namespace
 
 from ..backend import backend_of, host_rng
-from ._common import cross_entropy_terms
+from ..batching import batch_slices, shuffle_columns
+from ..datasets import moons
+from ..optimizers import momentum
+from ..schedules import inverse_time, staircase
+from ._common import cross_entropy_terms, layers_of, parameters_dict
 from ._three_layer import backward as _backward
 from ._three_layer import forward as _forward
 from ._three_layer import initial_parameters, predict, predict_dec, relu, sigmoid
@@ -22,12 +24,17 @@ from .deep import update_parameters as update_parameters_with_gd
 
 __all__ = [
     "sigmoid", "relu", "initialize_parameters", "compute_cost", "forward_propagation", "backward_propagation",
-    "predict", "predict_dec", "update_parameters_with_gd", "random_mini_batches",
+    "predict", "predict_dec", "load_dataset", "update_parameters_with_gd", "random_mini_batches",
     "initialize_velocity", "update_parameters_with_momentum", "initialize_adam", "update_parameters_with_adam",
     "update_lr", "schedule_lr_decay", "model",
 ]
 
 EPOCH_SEED = 10  # the course's counter: incremented before each epoch, so epoch 0 shuffles with seed 11
+
+
+def load_dataset():
+    """The course's moons: ``make_moons(n_samples=300, noise=.2)`` after seed 3; ``(train_X (2, 300), train_Y (1, 300))``."""
+    return moons(n_samples=300, noise=0.2, random_state=3)
 
 
 def initialize_parameters(layer_dims, backend=None, device=None):
@@ -60,10 +67,8 @@ def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
     xp = array_namespace(X, Y)
     m = X.shape[1]
     permutation = backend_of(X).asarray(host_rng(seed).permutation(m), name="permutation")
-    shuffled_X = xp.take(X, permutation, axis=1)
-    shuffled_Y = xp.reshape(xp.take(Y, permutation, axis=1), (1, m))
-    starts = range(0, m, mini_batch_size)
-    return [(shuffled_X[:, k:k + mini_batch_size], shuffled_Y[:, k:k + mini_batch_size]) for k in starts]
+    shuffled_X, shuffled_Y = shuffle_columns([X, xp.reshape(Y, (1, m))], permutation, xp)
+    return [(shuffled_X[:, k], shuffled_Y[:, k]) for k in batch_slices(m, mini_batch_size)]
 
 
 def _zeros_like_parameters(parameters):
@@ -78,8 +83,12 @@ def initialize_velocity(parameters):
 
 def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
     """``v = beta v + (1 - beta) dW; W = W - learning_rate v``: new ``(parameters, v)``."""
-    v = {key: beta * v[key] + (1 - beta) * grads[key] for key in v}
-    return {name: value - learning_rate * v[f"d{name}"] for name, value in parameters.items()}, v
+    xp = array_namespace(*parameters.values())
+    layers, state = momentum(beta).update(layers_of(parameters), layers_of(grads, "d"),
+                                          {"v": [value for pair in layers_of(v, "d") for value in pair]},
+                                          learning_rate, xp)
+    keys = [f"d{kind}{l}" for l in range(1, len(layers) + 1) for kind in ("W", "b")]
+    return parameters_dict(layers), dict(zip(keys, state["v"]))
 
 
 def initialize_adam(parameters):
@@ -109,12 +118,12 @@ def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, 
 
 def update_lr(learning_rate0, epoch_num, decay_rate):
     """``learning_rate0 / (1 + decay_rate * epoch_num)``."""
-    return learning_rate0 / (1 + decay_rate * epoch_num)
+    return inverse_time(decay_rate)(learning_rate0, epoch_num)
 
 
 def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):
     """``learning_rate0 / (1 + decay_rate * floor(epoch_num / time_interval))``."""
-    return learning_rate0 / (1 + decay_rate * math.floor(epoch_num / time_interval))
+    return staircase(decay_rate, time_interval)(learning_rate0, epoch_num)
 
 
 def model(X, Y, layers_dims, optimizer, learning_rate=0.0007, mini_batch_size=64, beta=0.9, beta1=0.9,

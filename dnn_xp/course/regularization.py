@@ -10,16 +10,30 @@ from __future__ import annotations
 
 from array_api_compat import array_namespace
 
+from ..datasets import load_football
+from ..regularization import l2_cost
+from ._common import layers_of
 from ._three_layer import backward as _backward
 from ._three_layer import forward as _forward
 from ._three_layer import initial_parameters, nansum_cost, predict, predict_dec, relu, sigmoid, update_parameters
 
 __all__ = [
     "sigmoid", "relu", "initialize_parameters", "compute_cost", "forward_propagation", "backward_propagation",
-    "update_parameters", "predict", "predict_dec", "compute_cost_with_regularization",
+    "update_parameters", "predict", "predict_dec", "load_2D_dataset", "load_dataset", "compute_cost_with_regularization",
     "backward_propagation_with_regularization", "forward_propagation_with_dropout",
     "backward_propagation_with_dropout", "model",
 ]
+
+
+def load_2D_dataset(path="datasets/data.mat"):
+    """The course's football data from its ``data.mat``: ``(train_X (2, 211), train_Y (1, 211), test_X (2, 200), test_Y (1, 200))``.
+
+    ``path`` defaults to where the course's notebook finds it; labels are float64 0/1.
+    """
+    return tuple(load_football(path))
+
+
+load_dataset = load_2D_dataset
 
 
 def initialize_parameters(layer_dims, backend=None, device=None):
@@ -45,9 +59,7 @@ def backward_propagation(X, Y, cache):
 def compute_cost_with_regularization(A3, Y, parameters, lambd):
     """The cross-entropy cost plus ``lambd / (2m) * (sum(W1^2) + sum(W2^2) + ...)``, a 0-d array."""
     xp = array_namespace(A3, Y, *parameters.values())
-    weights = [parameters[f"W{l}"] for l in range(1, len(parameters) // 2 + 1)]
-    squares = sum(xp.sum(W * W) for W in weights)
-    return compute_cost(A3, Y) + lambd / (2 * Y.shape[1]) * squares
+    return compute_cost(A3, Y) + l2_cost(layers_of(parameters), lambd, Y.shape[1], xp)
 
 
 def backward_propagation_with_regularization(X, Y, cache, lambd):
