@@ -303,3 +303,25 @@ def test_adam_reproduces_the_course_to_epoch_1000(capsys):
     train_X, train_Y = opt.load_dataset()
     opt.model(train_X, train_Y, [2, 5, 2, 1], "adam", num_epochs=1001)
     assert _printed(capsys.readouterr().out, "epoch") == [0.702166, 0.167845]
+
+
+# ---------------------------------------------------------------- the notebooks' picture
+
+def test_plot_decision_boundary_as_the_notebooks_call_it(monkeypatch):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: shown.append(plt.gcf()))
+    train_X, train_Y, _, _ = init.load_dataset()
+    parameters = init.initialize_parameters_he([2, 10, 5, 1])
+    init.plot_decision_boundary(lambda x: init.predict_dec(parameters, x.T), train_X, train_Y)
+    (figure,) = shown
+    ax = figure.axes[0]
+    assert ax.get_xlabel() == "x1" and ax.get_ylabel() == "x2"
+    assert ax.collections[-1].get_offsets().shape == (300, 2)  # the scattered points
+    plt.close(figure)
+    assert opt.plot_decision_boundary is reg.plot_decision_boundary is init.plot_decision_boundary

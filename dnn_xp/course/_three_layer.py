@@ -20,7 +20,6 @@ from ..initializers import initial_layers
 from ..regularization import draw_masks
 from ._common import cross_entropy_terms, default_dtype, layers_of, nansum, parameters_dict, place
 from ._common import sigmoid as course_sigmoid
-from .deep import update_parameters
 
 _RELU = ACTIVATIONS["relu"]
 DROPOUT_SEED = 1  # the course reseeds with it at the start of every forward pass with dropout
@@ -121,6 +120,27 @@ def backward(X, Y, cache, *, scale_first, lambd=0.0, keep_prob=None):
             grads[f"{a}{l - 1}"] = dA
             dZ = _RELU.backward(xp, dA, Z_prev, A_prev)
     return grads
+
+
+def forward_propagation(X, parameters):
+    """``A3: (1, m)`` and the cache ``(Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3)``."""
+    return forward(X, parameters)
+
+
+def backward_propagation_scaled_first(X, Y, cache):
+    """The initialization and optimization assignments' gradients, from ``dz3 = (1/m)(a3 - Y)``.
+
+    Keys ``dz3, dW3, db3, da2, dz2, dW2, db2, da1, dz1, dW1, db1``.
+    """
+    return backward(X, Y, cache, scale_first=True)
+
+
+def backward_propagation_scaled_last(X, Y, cache):
+    """The regularization and gradient-checking assignments' gradients, ``dW3 = (1/m)(dZ3 @ A2.T)``.
+
+    From ``dZ3 = A3 - Y``; keys ``dZ3, dW3, db3, dA2, dZ2, dW2, db2, dA1, dZ1, dW1, db1``.
+    """
+    return backward(X, Y, cache, scale_first=False)
 
 
 def nansum_cost(a3, Y):

@@ -17,8 +17,8 @@ import math
 from array_api_compat import array_namespace, device
 
 from ._common import cross_entropy_terms
-from ._three_layer import backward as _backward
-from ._three_layer import forward as _forward
+from ._three_layer import backward_propagation_scaled_last as backward_propagation_n
+from ._three_layer import forward_propagation as _forward
 from ._three_layer import relu, sigmoid
 
 __all__ = [
@@ -105,11 +105,6 @@ def forward_propagation_n(X, Y, parameters):
     A3, cache = _forward(X, parameters)
     xp = array_namespace(A3, Y)
     return (1.0 / X.shape[1]) * xp.sum(cross_entropy_terms(xp, A3, Y)), cache
-
-
-def backward_propagation_n(X, Y, cache):
-    """The gradients ``{"dZ3", "dW3", "db3", "dA2", ..., "dW1", "db1"}`` of :func:`forward_propagation_n`."""
-    return _backward(X, Y, cache, scale_first=False)
 
 
 def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False):

@@ -9,14 +9,16 @@ caches, on any backend's arrays. The model is ``[n_x, 10, 5, 1]``: ReLU, ReLU, s
 from __future__ import annotations
 
 from ..datasets import circles
-from ._three_layer import initial_parameters, nansum_cost, predict, predict_dec, relu, sigmoid, update_parameters
-from ._three_layer import backward as _backward
-from ._three_layer import forward as _forward
+from ._plots import plot_decision_boundary
+from ._three_layer import backward_propagation_scaled_first as backward_propagation
+from ._three_layer import forward_propagation, initial_parameters, predict, predict_dec, relu, sigmoid
+from ._three_layer import nansum_cost as compute_loss
+from .deep import update_parameters
 
 __all__ = [
-    "sigmoid", "relu", "compute_loss", "forward_propagation", "backward_propagation", "update_parameters",
-    "predict", "predict_dec", "load_dataset", "initialize_parameters_zeros", "initialize_parameters_random",
-    "initialize_parameters_he", "model",
+    "plot_decision_boundary", "sigmoid", "relu", "compute_loss", "forward_propagation",
+    "backward_propagation", "update_parameters", "predict", "predict_dec", "load_dataset",
+    "initialize_parameters_zeros", "initialize_parameters_random", "initialize_parameters_he", "model",
 ]
 
 _SCHEMES = {"zeros": "zeros", "random": 10, "he": "he"}
@@ -30,21 +32,6 @@ def load_dataset():
     train_X, train_Y = circles(n_samples=300, noise=0.05, random_state=1)
     test_X, test_Y = circles(n_samples=100, noise=0.05, random_state=2)
     return train_X, train_Y, test_X, test_Y
-
-
-def compute_loss(a3, Y):
-    """``(1/m) * nansum(-log(a3) Y - log(1 - a3)(1 - Y))``, a 0-d array (``inf`` for saturated wrong outputs)."""
-    return nansum_cost(a3, Y)
-
-
-def forward_propagation(X, parameters):
-    """``a3: (1, m)`` and the cache ``(z1, a1, W1, b1, z2, a2, W2, b2, z3, a3, W3, b3)``."""
-    return _forward(X, parameters)
-
-
-def backward_propagation(X, Y, cache):
-    """The gradients ``{"dz3", "dW3", "db3", "da2", "dz2", ..., "dW1", "db1"}``, from ``dz3 = (1/m)(a3 - Y)``."""
-    return _backward(X, Y, cache, scale_first=True)
 
 
 def initialize_parameters_zeros(layers_dims, backend=None, device=None):

@@ -17,23 +17,27 @@ from ..datasets import moons
 from ..optimizers import momentum
 from ..schedules import inverse_time, staircase
 from ._common import cross_entropy_terms, layers_of, parameters_dict
-from ._three_layer import backward as _backward
-from ._three_layer import forward as _forward
-from ._three_layer import initial_parameters, predict, predict_dec, relu, sigmoid
+from ._plots import plot_decision_boundary
+from ._three_layer import backward_propagation_scaled_first as backward_propagation
+from ._three_layer import forward_propagation, initial_parameters, predict, predict_dec, relu, sigmoid
 from .deep import update_parameters as update_parameters_with_gd
 
 __all__ = [
-    "sigmoid", "relu", "initialize_parameters", "compute_cost", "forward_propagation", "backward_propagation",
-    "predict", "predict_dec", "load_dataset", "update_parameters_with_gd", "random_mini_batches",
-    "initialize_velocity", "update_parameters_with_momentum", "initialize_adam", "update_parameters_with_adam",
-    "update_lr", "schedule_lr_decay", "model",
+    "plot_decision_boundary", "sigmoid", "relu", "initialize_parameters", "compute_cost",
+    "forward_propagation", "backward_propagation", "predict", "predict_dec", "load_dataset",
+    "update_parameters_with_gd", "random_mini_batches", "initialize_velocity",
+    "update_parameters_with_momentum", "initialize_adam", "update_parameters_with_adam", "update_lr",
+    "schedule_lr_decay", "model",
 ]
 
 EPOCH_SEED = 10  # the course's counter: incremented before each epoch, so epoch 0 shuffles with seed 11
 
 
 def load_dataset():
-    """The course's moons: ``make_moons(n_samples=300, noise=.2)`` after seed 3; ``(train_X (2, 300), train_Y (1, 300))``."""
+    """The course's moons, ``make_moons(n_samples=300, noise=.2)`` after seed 3.
+
+    Returns ``(train_X (2, 300), train_Y (1, 300))``, NumPy float64.
+    """
     return moons(n_samples=300, noise=0.2, random_state=3)
 
 
@@ -46,16 +50,6 @@ def compute_cost(a3, Y):
     """The *summed* cross-entropy ``sum(-log(a3) Y - log(1 - a3)(1 - Y))`` of a mini-batch, a 0-d array."""
     xp = array_namespace(a3, Y)
     return xp.sum(cross_entropy_terms(xp, a3, Y))
-
-
-def forward_propagation(X, parameters):
-    """``a3: (1, m)`` and the cache ``(z1, a1, W1, b1, z2, a2, W2, b2, z3, a3, W3, b3)``."""
-    return _forward(X, parameters)
-
-
-def backward_propagation(X, Y, cache):
-    """The gradients ``{"dz3", "dW3", "db3", "da2", "dz2", ..., "dW1", "db1"}``, from ``dz3 = (1/m)(a3 - Y)``."""
-    return _backward(X, Y, cache, scale_first=True)
 
 
 def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
@@ -148,10 +142,10 @@ def model(X, Y, layers_dims, optimizer, learning_rate=0.0007, mini_batch_size=64
         printing = print_cost and i % 1000 == 0
         cost_total = 0
         for minibatch_X, minibatch_Y in random_mini_batches(X, Y, mini_batch_size, seed):
-            a3, caches = _forward(minibatch_X, parameters)
+            a3, caches = forward_propagation(minibatch_X, parameters)
             if printing:
                 cost_total += compute_cost(a3, minibatch_Y)
-            grads = _backward(minibatch_X, minibatch_Y, caches, scale_first=True)
+            grads = backward_propagation(minibatch_X, minibatch_Y, caches)
             if optimizer == "gd":
                 parameters = update_parameters_with_gd(parameters, grads, learning_rate)
             elif optimizer == "momentum":

@@ -13,11 +13,13 @@ from ..datasets import planar_flower
 from ..initializers import initial_layers
 from . import deep
 from ._common import cross_entropy_terms, parameters_dict, place
+from ._plots import plot_decision_boundary
 from ._common import sigmoid as _sigmoid
 
 __all__ = [
-    "sigmoid", "load_planar_dataset", "layer_sizes", "initialize_parameters", "forward_propagation",
-    "compute_cost", "backward_propagation", "update_parameters", "nn_model", "predict",
+    "plot_decision_boundary", "sigmoid", "load_planar_dataset", "layer_sizes", "initialize_parameters",
+    "forward_propagation", "compute_cost", "backward_propagation", "update_parameters", "nn_model",
+    "predict",
 ]
 
 

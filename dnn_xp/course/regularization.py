@@ -13,22 +13,28 @@ from array_api_compat import array_namespace
 from ..datasets import load_football
 from ..regularization import l2_cost
 from ._common import layers_of
+from ._plots import plot_decision_boundary
 from ._three_layer import backward as _backward
+from ._three_layer import backward_propagation_scaled_last as backward_propagation
 from ._three_layer import forward as _forward
-from ._three_layer import initial_parameters, nansum_cost, predict, predict_dec, relu, sigmoid, update_parameters
+from ._three_layer import forward_propagation, initial_parameters, predict, predict_dec, relu, sigmoid
+from ._three_layer import nansum_cost as compute_cost
+from .deep import update_parameters
 
 __all__ = [
-    "sigmoid", "relu", "initialize_parameters", "compute_cost", "forward_propagation", "backward_propagation",
-    "update_parameters", "predict", "predict_dec", "load_2D_dataset", "load_dataset", "compute_cost_with_regularization",
+    "plot_decision_boundary", "sigmoid", "relu", "initialize_parameters", "compute_cost",
+    "forward_propagation", "backward_propagation", "update_parameters", "predict", "predict_dec",
+    "load_2D_dataset", "load_dataset", "compute_cost_with_regularization",
     "backward_propagation_with_regularization", "forward_propagation_with_dropout",
     "backward_propagation_with_dropout", "model",
 ]
 
 
 def load_2D_dataset(path="datasets/data.mat"):
-    """The course's football data from its ``data.mat``: ``(train_X (2, 211), train_Y (1, 211), test_X (2, 200), test_Y (1, 200))``.
+    """The course's football data from its ``data.mat``, as NumPy float64 (labels 0/1).
 
-    ``path`` defaults to where the course's notebook finds it; labels are float64 0/1.
+    Returns ``(train_X (2, 211), train_Y (1, 211), test_X (2, 200), test_Y (1, 200))``;
+    ``path`` defaults to where the course's notebook finds it.
     """
     return tuple(load_football(path))
 
@@ -39,21 +45,6 @@ load_dataset = load_2D_dataset
 def initialize_parameters(layer_dims, backend=None, device=None):
     """Seed 3, then ``W_l = randn(n_l, n_{l-1}) / sqrt(n_{l-1})`` layer by layer; zero biases."""
     return initial_parameters(layer_dims, "lecun", backend=backend, device=device)
-
-
-def compute_cost(a3, Y):
-    """``(1/m) * nansum(-log(a3) Y - log(1 - a3)(1 - Y))``, a 0-d array."""
-    return nansum_cost(a3, Y)
-
-
-def forward_propagation(X, parameters):
-    """``A3: (1, m)`` and the cache ``(Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3)``."""
-    return _forward(X, parameters)
-
-
-def backward_propagation(X, Y, cache):
-    """The gradients ``{"dZ3", "dW3", "db3", "dA2", "dZ2", ..., "dW1", "db1"}``, from ``dZ3 = A3 - Y``."""
-    return _backward(X, Y, cache, scale_first=False)
 
 
 def compute_cost_with_regularization(A3, Y, parameters, lambd):
