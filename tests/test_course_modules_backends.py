@@ -177,3 +177,24 @@ def test_adam_step_on_every_backend(case):
     _same(case, optimization.update_parameters_with_momentum(on_case, grads_on_case, velocity, 0.9, 0.1),
           optimization.update_parameters_with_momentum(parameters, grads, optimization.initialize_velocity(
               parameters), 0.9, 0.1))
+
+
+MODULES = ["logistic_regression", "planar", "deep", "initialization", "regularization", "gradient_checking",
+           "optimization"]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_each_module_is_one_import_line(module):
+    """``from dnn_xp.course.<module> import *`` brings every name the assignment's notebook calls."""
+    names = {}
+    exec(f"from dnn_xp.course.{module} import *", names)
+    exported = set(names) - {"__builtins__"}
+    assert exported == set(getattr(__import__(f"dnn_xp.course.{module}", fromlist=["_"]), "__all__"))
+    assert all(callable(names[n]) for n in exported)
+
+
+def test_the_package_import_still_gives_week_4():
+    names = {}
+    exec("from dnn_xp.course import *", names)
+    assert set(names) - {"__builtins__"} == set(deep.__all__)
+    assert names["compute_cost"] is deep.compute_cost and names["L_layer_model"] is deep.L_layer_model

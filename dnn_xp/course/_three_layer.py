@@ -60,12 +60,12 @@ def forward(X, parameters, keep_prob=None):
         target = backend_of(X)
         masks = [target.asarray(np.ones((n, X.shape[1])) if D is None else D, layers[0][0].dtype, name="mask")
                  for n, D in zip(sizes, drawn)]
-    Z_L, steps = core.forward(layers, X, _RELU, xp, None if keep_prob is None else [(D, keep_prob) for D in masks])
+    Z_L, core_cache = core.forward(layers, X, _RELU, xp, None if keep_prob is None else [(D, keep_prob) for D in masks])
     A_L = course_sigmoid(xp, Z_L)
     cache = []
     for l, (W, b) in enumerate(layers):
-        Z = steps[l][1]
-        A = steps[l + 1][0] if l + 1 < len(layers) else A_L
+        Z = core_cache[l][1]
+        A = core_cache[l + 1][0] if l + 1 < len(layers) else A_L
         cache += [Z, A, W, b] if l + 1 == len(layers) or keep_prob is None else [Z, masks[l], A, W, b]
     return A_L, tuple(cache)
 
@@ -101,7 +101,7 @@ def backward(X, Y, cache, *, scale_first, lambd=0.0, keep_prob=None):
     dZ = (1.0 / m) * (layers[-1][2] - Y) if scale_first else layers[-1][2] - Y
     grads = {}
     for l in range(L, 0, -1):
-        Z, _, _, W, _ = layers[l - 1]
+        W = layers[l - 1][3]
         A_prev = layers[l - 2][2] if l > 1 else X
         grads[f"{z}{l}"] = dZ
         if scale_first:

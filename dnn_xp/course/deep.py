@@ -2,8 +2,8 @@
 
 Course 1, week 4 (deep networks, step by step and the application): a notebook runs by
 changing one import to ``from dnn_xp.course import *`` (the same as ``dnn_xp.course.deep``).
-Each function computes the course's formula; arrays may belong to any supported backend (the namespace
-is read from the arguments). Caches have the course's layout
+Each function computes the course's formula; arrays may belong to any supported backend
+(the namespace is read from the arguments). Caches have the course's layout
 ``((A_prev, W, b), Z)``; parameters and gradients are dictionaries keyed
 ``W1, b1, ...`` and ``dA0, dW1, db1, ...``.
 """
