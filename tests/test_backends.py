@@ -142,9 +142,9 @@ def test_course_functions_on_every_backend(case, capsys):
     dims = [4, 5, 3, 1]
     params_ref, costs_ref = course.L_layer_model(X, Y, dims, 0.1, 150)
     params, costs = course.L_layer_model(case.asarray(X), case.asarray(Y), dims, 0.1, 150)
-    assert len(costs) == len(costs_ref) == 3
+    assert len(costs) == len(costs_ref) == 2  # iterations 0 and 100
     assert costs_ref[-1] < costs_ref[0]
-    np.testing.assert_allclose(costs, costs_ref, rtol=case.rtol)
+    np.testing.assert_allclose([case.check(c) for c in costs], costs_ref, rtol=case.rtol)
     for name, value in params.items():
         np.testing.assert_allclose(case.check(value), params_ref[name], rtol=case.rtol, atol=1e-6, err_msg=name)
 

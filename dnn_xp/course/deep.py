@@ -1,9 +1,9 @@
 """The course's own functions, names, dictionaries and caches, on any backend.
 
-A notebook from the course (Neural Networks and Deep Learning, weeks 2-4) runs by
-changing one import to ``from dnn_xp.course import *``. Each function computes
-the course's formula; arrays may belong to any supported backend (the namespace
-is read from the arguments). Caches have the course's layout
+Course 1, week 4 (deep networks, step by step and the application): a notebook runs by
+changing one import to ``from dnn_xp.course import *`` (the same as ``dnn_xp.course.deep``).
+Each function computes the course's formula; arrays may belong to any supported backend
+(the namespace is read from the arguments). Caches have the course's layout
 ``((A_prev, W, b), Z)``; parameters and gradients are dictionaries keyed
 ``W1, b1, ...`` and ``dA0, dW1, db1, ...``.
 """
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from array_api_compat import array_namespace
 
-from .activations import ACTIVATIONS
-from .activations import sigmoid as _stable_sigmoid
-from .backend import backend_of, resolve_backend
-from .initializers import initial_layers
-from .validation import check_labels, check_matrix
+from ..activations import ACTIVATIONS
+from ..activations import sigmoid as _stable_sigmoid
+from ..initializers import initial_layers
+from ..validation import check_labels, check_matrix
+from ._common import as_0d, parameters_dict, place
 
 __all__ = [
     "initialize_parameters", "initialize_parameters_deep", "sigmoid", "relu", "sigmoid_backward",
@@ -26,16 +26,9 @@ __all__ = [
 ]
 
 
-def _as_dict(layers, target, dtype=None):
-    params = {}
-    for l, (W, b) in enumerate(layers, start=1):
-        params[f"W{l}"], params[f"b{l}"] = target.asarray(W, dtype), target.asarray(b, dtype)
-    return params
-
-
 def initialize_parameters(n_x, n_h, n_y, seed=1, backend=None, device=None):
     """``{W1: (n_h, n_x), b1: (n_h, 1), W2: (n_y, n_h), b2: (n_y, 1)}``, weights ``randn * 0.01``."""
-    return _as_dict(initial_layers([n_x, n_h, n_y], 0.01, seed), resolve_backend(backend, device))
+    return place(parameters_dict(initial_layers([n_x, n_h, n_y], 0.01, seed)), backend=backend, device=device)
 
 
 def initialize_parameters_deep(layer_dims, seed=1, scale="lecun", backend=None, device=None):
@@ -44,7 +37,7 @@ def initialize_parameters_deep(layer_dims, seed=1, scale="lecun", backend=None, 
     The course's application uses ``seed=1, scale="lecun"`` (``randn / sqrt(n_{l-1})``);
     its step-by-step exercise uses ``seed=3, scale=0.01``.
     """
-    return _as_dict(initial_layers(layer_dims, scale, seed), resolve_backend(backend, device))
+    return place(parameters_dict(initial_layers(layer_dims, scale, seed)), backend=backend, device=device)
 
 
 def sigmoid(Z):
@@ -117,7 +110,7 @@ def compute_cost(AL, Y):
         raise ValueError(f"Y has shape {tuple(Y.shape)} but AL {tuple(AL.shape)}; they must match "
                          f"(labels are a row, (1, m): use Y.reshape(1, -1))")
     AL = _unsaturate(AL, xp)
-    return -xp.sum(Y * xp.log(AL) + (1 - Y) * xp.log(1 - AL)) / Y.shape[1]
+    return as_0d(xp, -xp.sum(Y * xp.log(AL) + (1 - Y) * xp.log(1 - AL)) / Y.shape[1])
 
 
 def _unsaturate(AL, xp):
@@ -174,23 +167,19 @@ def update_parameters(parameters, grads, learning_rate):
 
 
 def _train(parameters, step, num_iterations, print_cost):
-    """The course's loop; the cost is read back to the host only when it is recorded."""
+    """The course's loop: ``costs`` gets the 0-d cost of every 100th iteration (0, 100, ...).
+
+    The cost is printed at those iterations and at the last one; it is read back to the
+    host only to be printed.
+    """
     costs = []
     for i in range(num_iterations):
         parameters, cost = step(parameters)
-        if i % 100 == 0 or i == num_iterations - 1:
-            cost = float(cost)
+        if print_cost and (i % 100 == 0 or i == num_iterations - 1):
+            print(f"Cost after iteration {i}: {float(cost)}")
+        if i % 100 == 0:
             costs.append(cost)
-            if print_cost:
-                print(f"Cost after iteration {i}: {cost}")
     return parameters, costs
-
-
-def _on_backend_of(X, layers):
-    """Host ``layers`` as a parameter dict on X's backend and device, in X's dtype when floating."""
-    target = backend_of(X)
-    dtype = X.dtype if target.xp.isdtype(X.dtype, "real floating") else None
-    return _as_dict(layers, target, dtype)
 
 
 def _check_data(X, Y, layers_dims) -> None:
@@ -203,11 +192,11 @@ def _check_data(X, Y, layers_dims) -> None:
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
     """``LINEAR->RELU->LINEAR->SIGMOID`` trained by gradient descent: ``(parameters, costs)``.
 
-    Costs are recorded every 100 iterations and at the last one.
+    ``costs`` holds the 0-d cost arrays of iterations 0, 100, 200, ... (25 for 2500 iterations).
     """
     n_x, n_h, n_y = layers_dims
     _check_data(X, Y, layers_dims)
-    parameters = _on_backend_of(X, initial_layers([n_x, n_h, n_y], 0.01, 1))
+    parameters = place(parameters_dict(initial_layers([n_x, n_h, n_y], 0.01, 1)), like=X)
 
     def step(p):
         A1, cache1 = linear_activation_forward(X, p["W1"], p["b1"], "relu")
@@ -225,7 +214,7 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000
 def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
     """``[LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID`` by gradient descent: ``(parameters, costs)``."""
     _check_data(X, Y, layers_dims)
-    parameters = _on_backend_of(X, initial_layers(layers_dims, "lecun", 1))
+    parameters = place(parameters_dict(initial_layers(layers_dims, "lecun", 1)), like=X)
 
     def step(p):
         AL, caches = L_model_forward(X, p)

@@ -1,0 +1,103 @@
+"""Course 1, week 3: planar data classification with one tanh hidden layer, as a drop-in module.
+
+``from dnn_xp.course.planar import *`` gives the assignment's functions (and its data loader)
+with its names, arguments, defaults, dictionary keys and return values, on any backend's
+arrays. Shapes: ``X: (n_x, m)``, ``Y: (1, m)``, ``W1: (n_h, n_x)``, ``W2: (n_y, n_h)``.
+"""
+
+from __future__ import annotations
+
+from array_api_compat import array_namespace
+
+from ..datasets import planar_flower
+from ..initializers import initial_layers
+from . import deep
+from ._common import cross_entropy_terms, parameters_dict, place
+from ._plots import plot_decision_boundary
+from ._common import sigmoid as _sigmoid
+
+__all__ = [
+    "plot_decision_boundary", "sigmoid", "load_planar_dataset", "layer_sizes", "initialize_parameters",
+    "forward_propagation", "compute_cost", "backward_propagation", "update_parameters", "nn_model",
+    "predict",
+]
+
+
+def sigmoid(x):
+    """``1 / (1 + exp(-x))``, same shape as ``x``."""
+    return _sigmoid(array_namespace(x), x)
+
+
+def load_planar_dataset():
+    """The course's "flower": ``X: (2, 400)``, ``Y: (1, 400)`` (NumPy, float64)."""
+    return planar_flower()
+
+
+def layer_sizes(X, Y):
+    """``(n_x, n_h, n_y)`` with the course's hidden size ``n_h = 4``."""
+    return X.shape[0], 4, Y.shape[0]
+
+
+def _initial(n_x, n_h, n_y):
+    return parameters_dict(initial_layers([n_x, n_h, n_y], 0.01, 2))
+
+
+def initialize_parameters(n_x, n_h, n_y, backend=None, device=None):
+    """``{W1: (n_h, n_x), b1: (n_h, 1), W2: (n_y, n_h), b2: (n_y, 1)}``: seed 2, ``randn * 0.01``."""
+    return place(_initial(n_x, n_h, n_y), backend=backend, device=device)
+
+
+def forward_propagation(X, parameters):
+    """``A2 = sigmoid(W2 @ tanh(W1 @ X + b1) + b2): (n_y, m)`` and ``cache {"Z1", "A1", "Z2", "A2"}``."""
+    xp = array_namespace(X, *parameters.values())
+    Z1 = parameters["W1"] @ X + parameters["b1"]
+    A1 = xp.tanh(Z1)
+    Z2 = parameters["W2"] @ A1 + parameters["b2"]
+    A2 = _sigmoid(xp, Z2)
+    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+
+
+def compute_cost(A2, Y):
+    """``-(1/m) sum(Y log A2 + (1 - Y) log(1 - A2))`` as a Python float."""
+    xp = array_namespace(A2, Y)
+    return float(xp.sum(cross_entropy_terms(xp, A2, Y)) / Y.shape[1])
+
+
+def backward_propagation(parameters, cache, X, Y):
+    """``{"dW1", "db1", "dW2", "db2"}``, from ``dZ2 = A2 - Y`` and ``dZ1 = W2.T @ dZ2 * (1 - A1^2)``."""
+    xp = array_namespace(X, Y, *cache.values())
+    m = X.shape[1]
+    A1, A2 = cache["A1"], cache["A2"]
+    dZ2 = A2 - Y
+    dW2 = (1 / m) * (dZ2 @ A1.T)
+    db2 = (1 / m) * xp.sum(dZ2, axis=1, keepdims=True)
+    dZ1 = (parameters["W2"].T @ dZ2) * (1 - A1 ** 2)
+    dW1 = (1 / m) * (dZ1 @ X.T)
+    db1 = (1 / m) * xp.sum(dZ1, axis=1, keepdims=True)
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+
+
+def update_parameters(parameters, grads, learning_rate=1.2):
+    """A new dictionary with ``W - learning_rate * dW`` and ``b - learning_rate * db``."""
+    return deep.update_parameters(parameters, grads, learning_rate)
+
+
+def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False):
+    """Gradient descent (learning rate 1.2) from the seed-2 weights, on X's backend: ``parameters``.
+
+    With ``print_cost`` the cost is printed every 1000 iterations as ``Cost after iteration i: %f``.
+    """
+    n_x, _, n_y = layer_sizes(X, Y)
+    parameters = place(_initial(n_x, n_h, n_y), like=X)
+    for i in range(num_iterations):
+        A2, cache = forward_propagation(X, parameters)
+        if print_cost and i % 1000 == 0:
+            print("Cost after iteration %i: %f" % (i, compute_cost(A2, Y)))
+        parameters = update_parameters(parameters, backward_propagation(parameters, cache, X, Y))
+    return parameters
+
+
+def predict(parameters, X):
+    """``(1, m)`` booleans: ``A2 > 0.5``."""
+    A2, _ = forward_propagation(X, parameters)
+    return A2 > 0.5
