@@ -61,7 +61,7 @@ def test_the_file_is_a_plain_npz_with_a_json_description(flower, tmp_path):
         assert sorted(data.files) == ["W1", "W2", "__meta__", "b1", "b2"]
         assert data["W1"].shape == (4, 2) and data["W1"].dtype == np.float32
         meta = json.loads(str(data["__meta__"]))
-    assert meta == {"format": "dnn_xp-model", "version": dnn_xp.__version__, "layer_dims": [2, 4, 1],
+    assert meta == {"format": "dnn_xp-model", "format_version": 1, "version": dnn_xp.__version__, "layer_dims": [2, 4, 1],
                     "hidden": "tanh", "output": "sigmoid", "dtype": "float32", "iterations_trained": 20}
 
 
