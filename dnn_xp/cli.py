@@ -1,4 +1,4 @@
-"""The ``dnn-xp`` command (also ``python -m dnn_xp``): train, predict, evaluate, info.
+"""The ``dnn-xp`` command (also ``python -m dnn_xp``): train, predict, evaluate, export, info.
 
 Results go to stdout as ``name: value`` lines (``train accuracy: 0.9050``).
 Exit codes: 0 on success; 2 for bad input, with one line
@@ -142,6 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(evaluate, split=True)
     _backend_options(evaluate)
     evaluate.set_defaults(command=run_evaluate)
+
+    export = commands.add_parser("export", help="write a saved model's inference graph as ONNX",
+                                 description="Write the inference graph of a saved model as ONNX (opset 17): "
+                                             "input X of shape (N, n_x), examples as rows; output the "
+                                             "probabilities (N, n_out), or the predictions of a regression "
+                                             'model. Needs pip install "dnn_xp[onnx]".')
+    export.add_argument("--model", required=True, metavar="FILE.npz")
+    export.add_argument("--onnx", required=True, metavar="FILE.onnx", help="the ONNX file to write")
+    export.set_defaults(command=run_export)
 
     info = commands.add_parser("info", help="list the backends, whether each is usable, and their devices")
     info.set_defaults(command=run_info)
@@ -336,6 +345,14 @@ def _report(net: Network, name: str, X, Y, cost: bool) -> None:
         print(f"{prefix}cost: {net.cost(X, Y):.6f}")
     if net.output.classifies:
         print(f"{prefix}accuracy: {net.accuracy(X, Y):.4f}")
+
+
+# ---------------------------------------------------------------------- export
+def run_export(args) -> int:
+    _check_folder(args.onnx, "--onnx")
+    Network.load(args.model).to_onnx(args.onnx)
+    print(f"saved ONNX model: {args.onnx}")
+    return 0
 
 
 # ---------------------------------------------------------------------- data

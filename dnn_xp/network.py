@@ -316,6 +316,14 @@ class Network:
         net._checkpoint = meta.get("checkpoint")
         return net
 
+    def to_onnx(self, path) -> Path:
+        """Write the inference graph to ``path`` as ONNX (needs ``onnx``): ``X: (N, n_x)`` rows in,
+        ``(N, n_L)`` out; see :mod:`dnn_xp.onnx_export`. Returns the path."""
+        from .onnx_export import network_to_onnx, save_onnx
+
+        layers = [(to_numpy(W), to_numpy(b)) for W, b in self._layers]
+        return save_onnx(network_to_onnx(layers, self.hidden.name, self.output.name), path)
+
     def __repr__(self) -> str:
         return (f"Network({self.layer_dims}, hidden={self.hidden.name!r}, output={self.output.name!r}, "
                 f"backend={self.backend.name!r}, dtype={self._parameter_dtype()!r})")
