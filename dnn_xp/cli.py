@@ -25,6 +25,7 @@ from .datasets import circles, load_cat, load_csv, load_npz, moons, planar_flowe
 from .initializers import SCHEMES
 from .losses import OUTPUTS
 from .network import Network
+from .saving import read_model
 
 PROG = "dnn-xp"
 BAD_INPUT = 2
@@ -152,7 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--onnx", required=True, metavar="FILE.onnx", help="the ONNX file to write")
     export.set_defaults(command=run_export)
 
-    info = commands.add_parser("info", help="list the backends, whether each is usable, and their devices")
+    info = commands.add_parser("info", help="list the backends, whether each is usable, and their devices; "
+                                            "with --model, describe a saved model")
+    info.add_argument("--model", metavar="FILE.npz",
+                      help="print this saved model's summary (layers, parameters, dtype) and metadata instead")
     info.set_defaults(command=run_info)
     return parser
 
@@ -254,6 +258,7 @@ def run_train(args) -> int:
     say(f"data: {data.source}, {', '.join(counts)}, {X.shape[0]} features")
     say(f"model: layers {dims}, hidden {hidden}, output {args.output}, init {init}, seed {seed}")
     say(f"training: learning rate {learning_rate}, {iterations} iterations")
+    say(net.summary())
     checkpoint = {}
     if args.checkpoint:
         every = record_every if args.checkpoint_every is None else args.checkpoint_every
@@ -396,6 +401,8 @@ def _dataset_kind(args) -> str:
 
 # ---------------------------------------------------------------------- info
 def run_info(args) -> int:
+    if args.model is not None:
+        return _model_info(args.model)
     print(f"dnn_xp {__version__}, Python {platform.python_version()}, numpy {np.__version__}")
     rows = describe_backends()
     width = max(len(row["backend"]) for row in rows) + 2
@@ -416,6 +423,21 @@ def run_info(args) -> int:
         print(f"default backend: not usable ({origin}): {exc}")
         return 0
     print(f"default backend: {backend.name} on {backend.device_label} ({origin})")
+    return 0
+
+
+def _model_info(path: str) -> int:
+    """Print a saved model's summary, then its metadata as ``name: value`` lines."""
+    _, meta = read_model(path)
+    net = Network.load(path)
+    version = meta.get("format_version", 0)
+    print(net.summary())
+    print(f"file: {path}")
+    print(f"format: {meta['format']} version {version}" + (" (written before format versions)" if version == 0 else ""))
+    print(f"written by: dnn_xp {meta.get('version', 'unknown')}")
+    print(f"iterations trained: {net.iterations_trained}")
+    if meta.get("checkpoint") is not None:
+        print(f"checkpoint: yes, costs recorded at {len(meta['checkpoint'].get('iterations', []))} iterations")
     return 0
 
 

@@ -316,6 +316,14 @@ class Network:
         net._checkpoint = meta.get("checkpoint")
         return net
 
+    def summary(self) -> str:
+        """A Keras-style table: each layer's output shape, activation and parameter count,
+        the total, the dtype and the backend/device (see :mod:`dnn_xp.summary`)."""
+        from .summary import format_summary
+
+        return format_summary(self.layer_dims, self.hidden.name, self.output.name, self._parameter_dtype(),
+                              self.backend.name, self.backend.device_label)
+
     def to_onnx(self, path) -> Path:
         """Write the inference graph to ``path`` as ONNX (needs ``onnx``): ``X: (N, n_x)`` rows in,
         ``(N, n_L)`` out; see :mod:`dnn_xp.onnx_export`. Returns the path."""
