@@ -106,8 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(train)
     model = train.add_argument_group("model")
     model.add_argument("--layers", type=_layer_list, metavar="N0,N1,...,NL",
-                       help="layer sizes, e.g. 12288,20,7,5,1; the input size may be left out "
-                            "(it is taken from the data when the first entry differs from it)")
+                       help="layer sizes ending with 1. A list starting with the data's feature count is "
+                            "the full list (12288,20,7,5,1); any other list is the hidden and output "
+                            "sizes only (20,7,5,1), the feature count is put in front. A first entry "
+                            "within 10%% of the feature count but not equal to it is an error (a "
+                            "mistyped input size)")
     model.add_argument("--hidden", choices=tuple(ACTIVATIONS), help="hidden activation")
     model.add_argument("--output", choices=tuple(OUTPUTS), default="sigmoid",
                        help="output layer and cost (default: sigmoid)")
@@ -282,13 +285,27 @@ def run_train(args) -> int:
 
 
 def layer_dims(spec, n_x: int, recipe: Recipe) -> list[int]:
-    """``--layers`` as full layer sizes: the data's input size is put first unless already there."""
+    """``--layers`` as the full layer sizes ``[n_x, ..., 1]``.
+
+    A list of two or more entries starting with the data's feature count ``n_x`` is the
+    full list. Any other list holds the hidden and output sizes only, and ``n_x`` is put in
+    front, except that a first entry within 10% of ``n_x`` but not equal to it
+    (``0 < |first - n_x| <= n_x / 10``) looks like a mistyped input size and is an error
+    naming both numbers. The last entry must be 1.
+    """
     if spec is None:
         return [n_x, *recipe.hidden_sizes, 1]
+    text = ",".join(map(str, spec))
     if spec[-1] != 1:
-        raise UsageError(f"--layers {','.join(map(str, spec))}: the last layer must have 1 unit "
+        raise UsageError(f"--layers {text}: the last layer must have 1 unit "
                          f"(one label per example); got {spec[-1]}")
-    return list(spec) if spec[0] == n_x else [n_x, *spec]
+    if len(spec) >= 2 and spec[0] == n_x:
+        return list(spec)
+    if 0 < abs(spec[0] - n_x) <= n_x / 10:
+        raise UsageError(f"--layers {text}: the first entry {spec[0]} is close to but not the data's {n_x} "
+                         f"features; start the list with {n_x} for the full list, or write "
+                         f"{n_x},{text} for a first hidden layer of {spec[0]} units")
+    return [n_x, *spec]
 
 
 # ---------------------------------------------------------------------- predict, evaluate
