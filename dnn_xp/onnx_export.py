@@ -118,3 +118,48 @@ def save_onnx(model, path) -> Path:
     """Write a ``ModelProto`` to ``path`` atomically; returns the path."""
     data = model.SerializeToString()
     return write_atomically(path, lambda handle: handle.write(data))
+
+
+def classifier_to_onnx(layers, hidden: str, output: str, classes: np.ndarray):
+    """The graph of a fitted ``DNNClassifier``: outputs ``label: (N,)`` and ``probabilities: (N, C)``.
+
+    A sigmoid network's ``p: (N, 1)`` becomes ``[1 - p, p]``; ``label`` is the class of
+    the largest probability, taken from ``classes`` (numbers or strings).
+    """
+    require_onnx()
+    from onnx import helper, numpy_helper
+
+    dtype = layers[0][0].dtype
+    nodes, weights, P = network_nodes(layers, hidden, output, prefix="net_")
+    if output == "sigmoid":
+        weights.append(numpy_helper.from_array(np.ones((1, 1), dtype), "one"))
+        nodes += [helper.make_node("Sub", ["one", P], ["net_complement"], name="complement"),
+                  helper.make_node("Concat", ["net_complement", P], ["probabilities"], name="both_classes", axis=1)]
+    else:
+        nodes.append(helper.make_node("Identity", [P], ["probabilities"], name="probabilities"))
+    labels = classes.astype(object) if classes.dtype.kind in "US" else classes
+    weights.append(numpy_helper.from_array(np.asarray(labels), "classes"))
+    nodes += [helper.make_node("ArgMax", ["probabilities"], ["index"], name="most_probable", axis=1, keepdims=0),
+              helper.make_node("Gather", ["classes", "index"], ["label"], name="label", axis=0)]
+    label_type = helper.make_tensor_value_info("label", weights[-1].data_type, ["N"])
+    n_x = layers[0][0].shape[1]
+    doc = f"dnn_xp DNNClassifier, {len(classes)} classes; X: (N, {n_x}), examples as rows"
+    return make_model(nodes, weights, [tensor_info("X", dtype, n_x)],
+                      [label_type, tensor_info("probabilities", dtype, len(classes))], doc)
+
+
+def regressor_to_onnx(layers, hidden: str, single_output: bool):
+    """The graph of a fitted ``DNNRegressor``: ``predictions`` ``(N,)`` for one target, else ``(N, k)``."""
+    require_onnx()
+    from onnx import helper, numpy_helper
+
+    dtype = layers[0][0].dtype
+    nodes, weights, Y = network_nodes(layers, hidden, "identity", prefix="net_" if single_output else "")
+    n_x, k = layers[0][0].shape[1], layers[-1][0].shape[0]
+    result = tensor_info("predictions", dtype, k)
+    if single_output:
+        weights.append(numpy_helper.from_array(np.array([-1], np.int64), "flat"))
+        nodes.append(helper.make_node("Reshape", [Y, "flat"], ["predictions"], name="one_target"))
+        result = helper.make_tensor_value_info("predictions", helper.np_dtype_to_tensor_dtype(dtype), ["N"])
+    doc = f"dnn_xp DNNRegressor, {k} target(s); X: (N, {n_x}), examples as rows"
+    return make_model(nodes, weights, [tensor_info("X", dtype, n_x)], [result], doc)
