@@ -136,15 +136,16 @@ def _training(step: Callable, layers: list, sync: Callable[[], None] = lambda: N
 def vectorized(p: Problem) -> Callable:
     """``core.train_step`` on the whole batch."""
     hidden, output, lr, xp = get_activation(p.shape.hidden), get_output("sigmoid"), p.shape.learning_rate, p.backend.xp
-    return _training(lambda layers: core.train_step(layers, p.X, p.Y, lr, hidden, output, xp), p.layers,
+    add = p.backend.accumulate
+    return _training(lambda layers: core.train_step(layers, p.X, p.Y, lr, hidden, output, xp, add), p.layers,
                      synchronizer(p.backend))
 
 
 def per_example(p: Problem) -> Callable:
     """:func:`dnn_xp.loops.per_example_step`: a Python loop over the m columns."""
-    hidden, lr, xp = p.shape.hidden, p.shape.learning_rate, p.backend.xp
-    return _training(lambda layers: loops.per_example_step(layers, p.X, p.Y, lr, hidden, "sigmoid", xp), p.layers,
-                     synchronizer(p.backend))
+    hidden, lr, xp, add = p.shape.hidden, p.shape.learning_rate, p.backend.xp, p.backend.accumulate
+    return _training(lambda layers: loops.per_example_step(layers, p.X, p.Y, lr, hidden, "sigmoid", xp, add),
+                     p.layers, synchronizer(p.backend))
 
 
 def scalar(p: Problem) -> Callable:

@@ -9,5 +9,8 @@ __version__ = "0.1.0"
 
 from .backend import BACKENDS, BackendError, resolve_backend, to_numpy  # noqa: E402
 from .network import History, Network  # noqa: E402
+from . import optimizers, schedules  # noqa: E402
+from .gradcheck import gradient_check  # noqa: E402
 
-__all__ = ["BACKENDS", "BackendError", "History", "Network", "resolve_backend", "to_numpy", "__version__"]
+__all__ = ["BACKENDS", "BackendError", "History", "Network", "gradient_check", "optimizers", "resolve_backend",
+           "schedules", "to_numpy", "__version__"]

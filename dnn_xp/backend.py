@@ -10,7 +10,9 @@ importing), and owns the seeded host random generator. The math in
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
+import operator
 import os
 from dataclasses import dataclass
 from types import ModuleType
@@ -33,6 +35,9 @@ class _Library:
     name = ""
     module = ""
     install_hint = ""
+    # Whether ``a += b`` writes into ``a`` itself. On libraries with immutable
+    # arrays (JAX) or lazy ones (dask) it only rebinds the name to ``a + b``.
+    mutable = True
 
     def load(self) -> ModuleType:
         try:
@@ -75,6 +80,17 @@ class _Library:
 
     def owns(self, array: Any) -> bool:
         raise NotImplementedError
+
+    def compile(self, lib: ModuleType, fn):
+        """``fn`` made fast for this library; eager libraries run it as it is."""
+        return fn
+
+    @staticmethod
+    def repeat(count, body, state):
+        """``body`` applied ``count`` times to ``state``: ``body(body(...body(state)))``."""
+        for _ in range(count):
+            state = body(state)
+        return state
 
     def devices(self, lib: ModuleType) -> list[str]:
         return ["cpu"]
@@ -253,6 +269,32 @@ class Backend:
 
     def owns(self, array: Any) -> bool:
         return self._library.owns(array)
+
+    @property
+    def mutable(self) -> bool:
+        """Whether the library's in-place operators write into the array (NumPy, CuPy, torch, strict)."""
+        return self._library.mutable
+
+    @property
+    def accumulate(self):
+        """``accumulate(total, term) -> total + term``, chosen once for this library.
+
+        In place into ``total`` where arrays are :attr:`mutable` (``operator.iadd``:
+        no new array), a new array otherwise (``operator.add``). Callers always keep
+        the result, so both are correct; ``total`` must be an array only they hold.
+        """
+        return operator.iadd if self._library.mutable else operator.add
+
+    def compile(self, fn):
+        """The one hook through which the training loop lets the backend compile its steps.
+
+        ``fn(*args, repeat)`` is a pure function of arrays (and Python numbers) that
+        runs its repeated steps as ``repeat(count, body, state)``. The result takes
+        ``*args`` only. NumPy, torch and array_api_strict run ``fn`` as it is, with a
+        Python loop for ``repeat``; CuPy too, and this is where a CUDA-graph capture
+        would go.
+        """
+        return self._library.compile(self._module, functools.partial(fn, repeat=self._library.repeat))
 
     def activate(self):
         """A context making the backend's device current, so kernels run where the arrays are.

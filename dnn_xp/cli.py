@@ -31,7 +31,11 @@ PROG = "dnn-xp"
 BAD_INPUT = 2
 INTERRUPTED = 130
 BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports a program stopped by it
-GENERATED = {"flower": planar_flower, "moons": moons, "circles": circles}
+GENERATED = {
+    "flower": planar_flower,
+    "moons": lambda: moons(n_samples=400, noise=0.2, random_state=1),
+    "circles": lambda: circles(n_samples=400, noise=0.1, factor=0.5, random_state=1),
+}
 FILE_FORMATS = ("npz", "csv")
 DATASETS = (*GENERATED, "cat", *FILE_FORMATS)
 

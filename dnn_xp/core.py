@@ -8,7 +8,8 @@ already resolved by the caller, so nothing here inspects arrays or converts them
 
 from __future__ import annotations
 
-from typing import Any
+import operator
+from typing import Any, Callable
 
 from .activations import Activation
 from .losses import OutputLayer
@@ -16,21 +17,27 @@ from .losses import OutputLayer
 Layers = list[tuple[Any, Any]]
 
 
-def forward(layers: Layers, X, hidden: Activation, xp):
-    """Logits ``Z_L: (n_L, m)`` and the cache ``[(A_{l-1}, Z_l) for l = 1..L]``.
+def forward(layers: Layers, X, hidden: Activation, xp, dropout=None):
+    """Logits ``Z_L: (n_L, m)`` and the cache ``[(A_{l-1}, Z_l, raw A_{l-1}) for l = 1..L]``.
 
     Hidden layers apply ``hidden``; the output layer stays linear (the output
     activation is applied by :func:`probabilities` or folded into the cost).
+    ``dropout`` (training only) holds, per hidden layer, ``None`` or ``(D, keep_prob)``
+    with a 0/1 mask ``D: (n_l, m)``: inverted dropout ``A_l = A_l * D / keep_prob``.
+    The cache keeps each activation before dropout too, for the derivative.
     """
     cache = []
-    A = X
-    for W, b in layers[:-1]:
+    A = raw = X
+    for l, (W, b) in enumerate(layers[:-1]):
         Z = W @ A + b
-        cache.append((A, Z))
-        A = hidden.forward(xp, Z)
+        cache.append((A, Z, raw))
+        A = raw = hidden.forward(xp, Z)
+        if dropout is not None and dropout[l] is not None:
+            D, keep_prob = dropout[l]
+            A = A * D / keep_prob
     W, b = layers[-1]
     Z = W @ A + b
-    cache.append((A, Z))
+    cache.append((A, Z, raw))
     return Z, cache
 
 
@@ -44,40 +51,48 @@ def cost(Z, Y, output: OutputLayer, xp):
     return output.cost(xp, Z, Y)
 
 
-def backward(layers: Layers, cache, Y, hidden: Activation, output: OutputLayer, xp, scale=1.0):
+def backward(layers: Layers, cache, Y, hidden: Activation, output: OutputLayer, xp, scale=1.0,
+             dropout=None):
     """Gradients ``[(dW1, db1), ..., (dWL, dbL)]`` of the mean cost, times ``scale``.
 
     Starts from ``dZ_L = scale * (g(Z_L) - Y) / m``; the factor rides along in
     every ``dZ`` (small arrays), so no pass over a ``dW`` is spent on it. With
     ``scale=-learning_rate`` the result is the gradient-descent step itself.
+    ``dropout`` is the forward pass's: each ``dA_l`` gets the same ``D / keep_prob``.
     ``dA_0`` (the gradient with respect to ``X``) is never computed.
     """
     Z = cache[-1][1]
     dZ = (output.activation(xp, Z) - Y) * (scale / Y.shape[1])
     grads = [None] * len(layers)
     for l in range(len(layers) - 1, -1, -1):
-        A_prev = cache[l][0]
+        A_prev, _, raw_prev = cache[l]
         grads[l] = (dZ @ A_prev.T, xp.sum(dZ, axis=1, keepdims=True))
         if l > 0:
             dA_prev = layers[l][0].T @ dZ
-            dZ = hidden.backward(xp, dA_prev, cache[l - 1][1], A_prev)
+            if dropout is not None and dropout[l - 1] is not None:
+                D, keep_prob = dropout[l - 1]
+                dA_prev = dA_prev * D / keep_prob
+            dZ = hidden.backward(xp, dA_prev, cache[l - 1][1], raw_prev)
     return grads
 
 
-def update(layers: Layers, steps) -> Layers:
-    """Gradient descent: ``W + step_W`` for each layer; ``layers`` are left untouched.
+def update(layers: Layers, steps, accumulate: Callable = operator.add) -> Layers:
+    """Gradient descent: the new layers ``[(W + step_W, b + step_b), ...]``; ``layers`` are left untouched.
 
     ``steps`` is ``backward(..., scale=-learning_rate)``, i.e. ``-learning_rate * dW``.
-    The new weights are accumulated into the step arrays (fresh arrays that only
-    this step holds), so no weight-sized array is allocated here.
+    ``accumulate(step, W)`` returns the sum; the result is always the one returned,
+    so any Array API library gives the right weights. The backend chooses it
+    (:attr:`dnn_xp.backend.Backend.accumulate`): where arrays are mutable it adds
+    in place into the step arrays (fresh arrays that only this step holds), so no
+    weight-sized array is allocated here; elsewhere it is a plain ``+``.
     """
-    for (W, b), (sW, sb) in zip(layers, steps):
-        sW += W
-        sb += b
-    return steps
+    return [(accumulate(sW, W), accumulate(sb, b)) for (W, b), (sW, sb) in zip(layers, steps)]
 
 
-def train_step(layers: Layers, X, Y, learning_rate, hidden, output, xp):
-    """Forward, backward and update: ``(new_layers, Z_L)``; ``Z_L`` is from before the update."""
+def train_step(layers: Layers, X, Y, learning_rate, hidden, output, xp, accumulate: Callable = operator.add):
+    """Forward, backward and update: ``(new_layers, Z_L)``; ``Z_L`` is from before the update.
+
+    ``accumulate`` is passed to :func:`update`.
+    """
     Z, cache = forward(layers, X, hidden, xp)
-    return update(layers, backward(layers, cache, Y, hidden, output, xp, -learning_rate)), Z
+    return update(layers, backward(layers, cache, Y, hidden, output, xp, -learning_rate), accumulate), Z

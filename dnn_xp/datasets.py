@@ -1,8 +1,10 @@
 """Data sets in the library's layout: ``X`` is ``(n_x, m)`` float64, ``Y`` is ``(1, m)`` float64.
 
-Generated teaching sets (:func:`planar_flower`, :func:`moons`, :func:`circles`)
-need no download; :func:`load_cat` reads the course's HDF5 files and
-:func:`load_npz` / :func:`load_csv` read a user's file, where examples are rows.
+Generated teaching sets (:func:`planar_flower`, :func:`moons`, :func:`circles`,
+:func:`spirals`) need no download; :func:`digits` (10 classes, ids in ``Y``) and
+:func:`load_football` read files that scikit-learn and the course ship;
+:func:`load_cat` reads the course's HDF5 files and :func:`load_npz` /
+:func:`load_csv` read a user's file, where examples are rows.
 """
 
 from __future__ import annotations
@@ -39,39 +41,142 @@ def planar_flower(seed=1, m=400, petals=4):
     return X.T, Y.T
 
 
-def moons(m=400, noise=0.2, seed=1):
-    """Two interleaving half circles: ``X: (2, m)``, ``Y: (1, m)``, class 0 (upper moon) first.
+def moons(n_samples=100, *, shuffle=True, noise=None, random_state=None):
+    """Two interleaving half circles, drawn exactly as scikit-learn's ``make_moons``.
 
-    Class 0 lies on ``(cos t, sin t)`` and class 1 on ``(1 - cos t, 0.5 - sin t)``
-    for ``t`` evenly spaced in ``[0, pi]``, plus Gaussian noise of standard deviation ``noise``.
+    Same arguments and the same draws: with ``random_state=None`` the global NumPy
+    generator is used, so ``np.random.seed(3); moons(n_samples=300, noise=.2)`` is the
+    course's data. ``n_samples`` may be a pair ``(upper moon, lower moon)``. Class 0
+    lies on ``(cos t, sin t)`` and class 1 on ``(1 - cos t, 0.5 - sin t)``, ``t`` in
+    ``[0, pi]``. Returns ``X: (2, m)`` and ``Y: (1, m)`` float64 (columns are examples).
     """
-    rng = host_rng(seed)
-    n0 = m // 2
-    t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, m - n0)
-    X = np.concatenate([np.c_[np.cos(t0), np.sin(t0)], np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)]])
-    X += noise * rng.randn(m, 2)
-    return X.T, _two_classes(n0, m)
+    n_out, n_in = _two_counts(n_samples)
+    rng = _sklearn_generator(random_state)
+    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
+    X = np.vstack([np.append(np.cos(t_out), 1 - np.cos(t_in)),
+                   np.append(np.sin(t_out), 1 - np.sin(t_in) - 0.5)]).T
+    return _sklearn_finish(X, n_out, n_in, shuffle, noise, rng)
 
 
-def circles(m=400, noise=0.1, factor=0.5, seed=1):
-    """Two concentric circles: ``X: (2, m)``, ``Y: (1, m)``; class 0 (radius 1) first.
+def circles(n_samples=100, *, shuffle=True, noise=None, random_state=None, factor=0.8):
+    """A large circle holding a smaller one, drawn exactly as scikit-learn's ``make_circles``.
 
-    Class 1 has radius ``factor``; points are evenly spaced in angle, plus
-    Gaussian noise of standard deviation ``noise``.
+    ``factor`` is the inner radius over the outer one, in ``[0, 1)``; the rest as
+    :func:`moons` (``np.random.seed(1); circles(n_samples=300, noise=.05)`` is the
+    course's training set). Class 0 is the outer circle. Returns ``X: (2, m)``, ``Y: (1, m)``.
     """
-    if not 0 < factor < 1:
-        raise ValueError(f"factor is the inner radius over the outer one, between 0 and 1; got {factor!r}")
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 <= factor < 1:
+        raise ValueError(f"factor is the inner radius over the outer one, in [0, 1); got {factor!r}")
+    n_out, n_in = _two_counts(n_samples)
+    rng = _sklearn_generator(random_state)
+    t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
+    X = np.vstack([np.append(np.cos(t_out), np.cos(t_in) * factor),
+                   np.append(np.sin(t_out), np.sin(t_in) * factor)]).T
+    return _sklearn_finish(X, n_out, n_in, shuffle, noise, rng)
+
+
+def _two_counts(n_samples) -> tuple[int, int]:
+    if isinstance(n_samples, (tuple, list)) and len(n_samples) == 2:
+        counts = tuple(n_samples)
+    elif isinstance(n_samples, (int, np.integer)) and not isinstance(n_samples, bool):
+        counts = (n_samples // 2, n_samples - n_samples // 2)
+    else:
+        raise ValueError(f"n_samples must be an int or a pair (class 0, class 1); got {n_samples!r}")
+    if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0 for n in counts) or sum(counts) < 1:
+        raise ValueError(f"n_samples must count at least one example, none negative; got {n_samples!r}")
+    return int(counts[0]), int(counts[1])
+
+
+def _sklearn_generator(random_state) -> np.random.RandomState:
+    """scikit-learn's ``check_random_state``: None is NumPy's global generator, an int seeds a new one."""
+    if random_state is None:
+        return np.random.mtrand._rand
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        return host_rng(int(random_state))
+    raise ValueError(f"random_state must be None, an int or a numpy.random.RandomState; got {random_state!r}")
+
+
+def _sklearn_finish(X, n_out: int, n_in: int, shuffle: bool, noise, rng):
+    """scikit-learn's last steps: shuffle the rows (an arange shuffled in place), then add noise."""
+    y = np.hstack([np.zeros(n_out), np.ones(n_in)])
+    if shuffle:
+        order = np.arange(X.shape[0])
+        rng.shuffle(order)
+        X, y = X[order], y[order]
+    if noise is not None:
+        X = X + rng.normal(scale=noise, size=X.shape)
+    return X.T, y.reshape(1, -1)
+
+
+def spirals(n_per_class=100, classes=3, noise=0.2, seed=0):
+    """``classes`` interleaved spiral arms (CS231n's recipe): ``X: (2, m)``, class ids ``Y: (1, m)``.
+
+    Arm ``j`` has radius ``linspace(0, 1, n)`` and angle ``linspace(4j, 4(j+1), n)``
+    plus ``noise * randn(n)``, drawn arm by arm from ``RandomState(seed)``; arm 0 first.
+    """
+    for value, name in ((n_per_class, "n_per_class"), (classes, "classes")):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}")
     rng = host_rng(seed)
-    n0 = m // 2
-    t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
-    t1 = np.linspace(0, 2 * np.pi, m - n0, endpoint=False)
-    X = np.concatenate([np.c_[np.cos(t0), np.sin(t0)], factor * np.c_[np.cos(t1), np.sin(t1)]])
-    X += noise * rng.randn(m, 2)
-    return X.T, _two_classes(n0, m)
+    X = np.zeros((n_per_class * classes, 2))
+    y = np.zeros(n_per_class * classes)
+    for j in range(classes):
+        rows = slice(n_per_class * j, n_per_class * (j + 1))
+        r = np.linspace(0.0, 1.0, n_per_class)
+        t = np.linspace(j * 4.0, (j + 1) * 4.0, n_per_class) + rng.randn(n_per_class) * noise
+        X[rows] = np.c_[r * np.sin(t), r * np.cos(t)]
+        y[rows] = j
+    return X.T, y.reshape(1, -1)
 
 
-def _two_classes(n0: int, m: int) -> np.ndarray:
-    return (np.arange(m) >= n0).astype(np.float64).reshape(1, m)
+def digits():
+    """scikit-learn's bundled 8x8 digits: ``X: (64, 1797)`` in ``[0, 1]`` (pixels / 16), ids ``Y: (1, 1797)``.
+
+    Needs scikit-learn (``pip install 'dnn_xp[datasets]'``); it reads the copy shipped
+    inside scikit-learn, with no download.
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ImportError("digits() reads the copy bundled with scikit-learn, which is not installed; "
+                          "pip install 'dnn_xp[datasets]' (or scikit-learn)") from None
+    data = load_digits()
+    return (np.asarray(data.data, dtype=np.float64) / 16.0).T, np.asarray(data.target, dtype=np.float64).reshape(1, -1)
+
+
+class FootballData(NamedTuple):
+    """The course's regularization set: ``train_x: (2, 211)``, ``train_y: (1, 211)``, ``val_x: (2, 200)``, ``val_y``."""
+
+    train_x: np.ndarray
+    train_y: np.ndarray
+    val_x: np.ndarray
+    val_y: np.ndarray
+
+
+def load_football(path) -> FootballData:
+    """Read the course's ``data.mat`` (keys ``X, y, Xval, yval``, examples as rows) with ``scipy.io.loadmat``.
+
+    Needs SciPy (``pip install 'dnn_xp[datasets]'``). Labels become float64 ``(1, m)``.
+    """
+    path = _existing_file(path, "football data file")
+    try:
+        from scipy.io import loadmat
+    except ImportError:
+        raise ImportError("load_football reads a MATLAB file with SciPy, which is not installed; "
+                          "pip install 'dnn_xp[datasets]' (or scipy)") from None
+    try:
+        data = loadmat(path)
+    except (ValueError, OSError, TypeError, IndexError, NotImplementedError) as exc:  # IndexError: a short file
+        raise ValueError(f"{str(path)!r} is not a readable MATLAB .mat file ({exc})") from None
+    missing = [k for k in ("X", "y", "Xval", "yval") if k not in data]
+    if missing:
+        raise ValueError(f"{str(path)!r} lacks the arrays {missing}; the course's data.mat has X, y, Xval, yval")
+    train_x, train_y = _columns(data["X"], data["y"], path, 2)
+    val_x, val_y = _columns(data["Xval"], data["yval"], path, 2)
+    return FootballData(train_x, train_y, val_x, val_y)
 
 
 def load_npz(path, n_features=None):

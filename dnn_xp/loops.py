@@ -21,6 +21,7 @@ have the shapes of the layers. Hidden activations and outputs are named as in
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -29,11 +30,13 @@ from .losses import get_output
 
 
 # --------------------------------------------------------------------------- per example
-def per_example_gradients(layers, X, Y, hidden, output, xp):
+def per_example_gradients(layers, X, Y, hidden, output, xp, accumulate=operator.add):
     """``(cost, [(dW1, db1), ...])`` of the mean cost, one example (column) at a time.
 
     ``cost`` is a 0-d array of the backend; the gradients are arrays of the
-    layers' namespace, device and dtype.
+    layers' namespace, device and dtype. ``accumulate(total, term)`` returns the
+    running sum (in place where the backend's arrays are mutable, see
+    :attr:`dnn_xp.backend.Backend.accumulate`); its result is always kept.
     """
     activation, out = get_activation(hidden, "hidden"), get_output(output)
     m = X.shape[1]
@@ -51,20 +54,19 @@ def per_example_gradients(layers, X, Y, hidden, output, xp):
         dz = out.activation(xp, z) - y
         for l in range(len(layers) - 1, -1, -1):
             dW, db = sums[l]
-            dW += dz @ inputs[l].T
-            db += dz
+            sums[l] = (accumulate(dW, dz @ inputs[l].T), accumulate(db, dz))
             if l > 0:
                 da = layers[l][0].T @ dz
                 dz = activation.backward(xp, da, logits[l - 1], inputs[l])
     return total / m, [(dW / m, db / m) for dW, db in sums]
 
 
-def per_example_step(layers, X, Y, learning_rate, hidden, output, xp):
+def per_example_step(layers, X, Y, learning_rate, hidden, output, xp, accumulate=operator.add):
     """``(new_layers, cost)``: one gradient-descent step from :func:`per_example_gradients`.
 
-    ``cost`` is the cost before the update.
+    ``cost`` is the cost before the update; ``accumulate`` is passed on.
     """
-    cost, grads = per_example_gradients(layers, X, Y, hidden, output, xp)
+    cost, grads = per_example_gradients(layers, X, Y, hidden, output, xp, accumulate)
     new_layers = [(W - learning_rate * dW, b - learning_rate * db) for (W, b), (dW, db) in zip(layers, grads)]
     return new_layers, cost
 

@@ -2,12 +2,15 @@
 
 For each pair the gradient of the cost with respect to the output logits is
 ``(g(Z) - Y) / m``, so the output activation's derivative is never formed.
-All arrays are ``(1, m)``; costs are 0-d arrays on the device.
+Arrays are ``(1, m)``, or ``(C, m)`` for softmax over ``C`` classes (``Y`` one-hot);
+costs are 0-d arrays on the device.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
+
+import array_api_compat
 
 from .activations import ACTIVATIONS, sigmoid
 
@@ -29,6 +32,23 @@ def cross_entropy_from_logits(xp, Z, Y):
     return xp.sum(xp.maximum(Z, 0.0) - Z * Y + xp.log1p(xp.exp(-xp.abs(Z)))) / m
 
 
+def softmax(xp, Z):
+    """Column-wise ``exp(Z) / sum(exp(Z))`` for ``Z: (C, m)``; the column maximum is subtracted first."""
+    E = xp.exp(Z - xp.max(Z, axis=0, keepdims=True))
+    return E / xp.sum(E, axis=0, keepdims=True)
+
+
+def categorical_cross_entropy_from_logits(xp, Z, Y):
+    """Mean of ``-sum_c Y log softmax(Z)`` over the ``m`` columns, for one-hot ``Y: (C, m)``.
+
+    ``-log softmax(Z) = logsumexp(Z) - Z`` with ``logsumexp = M + log(sum(exp(Z - M)))``
+    and ``M`` the column maximum: finite and warning-free for any finite logits.
+    """
+    M = xp.max(Z, axis=0, keepdims=True)
+    log_sum = M + xp.log(xp.sum(xp.exp(Z - M), axis=0, keepdims=True))
+    return xp.sum(Y * (log_sum - Z)) / Z.shape[1]
+
+
 def half_squared_error(xp, Z, Y):
     """Mean of ``(Z - Y)^2 / 2``: the regression cost of an identity output."""
     D = Z - Y
@@ -39,6 +59,7 @@ OUTPUTS = {
     o.name: o
     for o in (
         OutputLayer("sigmoid", sigmoid, cross_entropy_from_logits, classifies=True),
+        OutputLayer("softmax", softmax, categorical_cross_entropy_from_logits, classifies=True),
         OutputLayer("identity", ACTIVATIONS["identity"].forward, half_squared_error, classifies=False),
     )
 }
@@ -48,6 +69,23 @@ def get_output(name: str) -> OutputLayer:
     if name not in OUTPUTS:
         raise ValueError(
             f"unknown output={name!r}; choose one of {', '.join(OUTPUTS)} "
-            f"(sigmoid with cross-entropy for 0/1 labels, identity with squared error for regression)"
+            f"(sigmoid with cross-entropy for 0/1 labels, softmax with cross-entropy for "
+            f"C >= 2 classes, identity with squared error for regression)"
         )
     return OUTPUTS[name]
+
+
+def one_hot(xp, Y, classes: int):
+    """Labels for a softmax over ``classes``: class ids ``(1, m)`` become one-hot ``(classes, m)``.
+
+    One-hot ``(classes, m)`` labels are returned as they are; ``Y``'s dtype is kept.
+    """
+    if Y.shape[0] != 1:
+        return Y
+    ids = xp.reshape(xp.arange(classes, dtype=Y.dtype, device=array_api_compat.device(Y)), (classes, 1))
+    return xp.astype(Y == ids, Y.dtype)
+
+
+def class_ids(xp, P, dtype):
+    """The most probable class of each column of ``P: (C, m)``, as ``(1, m)`` in ``dtype``."""
+    return xp.astype(xp.reshape(xp.argmax(P, axis=0), (1, P.shape[1])), dtype)

@@ -1,4 +1,4 @@
-"""``Network``: the everyday API. Validates at the boundary and owns the training loop.
+"""``Network``: the everyday API. Validates at the boundary; the loop itself is :mod:`dnn_xp.training`.
 
 Examples are columns: ``X`` is ``(n_x, m)`` and ``Y`` is ``(1, m)``. Inputs may be
 NumPy arrays (moved to the backend's device once per call) or arrays already on
@@ -21,23 +21,41 @@ import numpy as np
 from . import __version__
 from .activations import get_activation
 from .backend import DTYPES, Backend, BackendError, resolve_backend, to_numpy
-from .core import cost, forward, probabilities, train_step
+from .core import cost, forward, probabilities
 from .initializers import check_layer_dims, initial_layers
-from .losses import get_output
+from .losses import class_ids, get_output, one_hot
+from .optimizers import state_arrays, state_from_arrays
+from .options import FitOptions
 from .saving import read_model, write_model
-from .validation import check_count, check_labels, check_matrix, check_positive_number
+from .training import EarlyStopping, train, train_epochs
+from .validation import check_class_labels, check_count, check_labels, check_matrix, check_positive_number
 
 
 @dataclass
 class History:
-    """Costs recorded during :meth:`Network.fit`, before the update of each listed iteration."""
+    """Costs recorded during :meth:`Network.fit`, before the update of each listed iteration.
+
+    With a ``batch_size`` the entries of ``iterations`` are epochs and each cost is
+    the epoch average. With ``validation`` data, ``validation_costs`` (and, for
+    classifiers, ``validation_accuracies``) are recorded at the same points, after
+    the recorded epoch; ``best_iteration`` is where the validation cost was lowest
+    (the weights early stopping restores).
+    """
 
     iterations: list[int] = field(default_factory=list)
     costs: list[float] = field(default_factory=list)
+    validation_costs: list[float] = field(default_factory=list)
+    validation_accuracies: list[float] = field(default_factory=list)
+    best_iteration: int | None = None
 
     def record(self, iteration: int, value: float) -> None:
         self.iterations.append(iteration)
         self.costs.append(value)
+
+    def record_validation(self, value: float, accuracy: float | None) -> None:
+        self.validation_costs.append(value)
+        if accuracy is not None:
+            self.validation_accuracies.append(accuracy)
 
 
 def _dtype_name(dtype) -> str | None:
@@ -76,6 +94,9 @@ class Network:
         self.layer_dims = check_layer_dims(layer_dims)
         self.hidden = get_activation(hidden, "hidden")
         self.output = get_output(output)
+        if self.output.name == "softmax" and self.layer_dims[-1] < 2:
+            raise ValueError(f"output='softmax' needs at least 2 output units (one per class); layer_dims ends "
+                             f"with {self.layer_dims[-1]}: use output='sigmoid' for two classes with one unit")
         self.backend: Backend = resolve_backend(backend, device)
         self.dtype = _dtype_name(dtype)
         self.init, self.seed = init, seed
@@ -86,6 +107,8 @@ class Network:
         ]
         self.iterations_trained = 0
         self._checkpoint: dict | None = None
+        self._checkpoint_arrays: dict = {}
+        self._resumed: Network | None = None
 
     # ------------------------------------------------------------------ parameters
     @property
@@ -153,18 +176,24 @@ class Network:
         if not hasattr(Y, "shape"):
             Y = np.asarray(Y)
         if len(Y.shape) == 1:
-            raise ValueError(f"Y must be 2-D, shape ({self.layer_dims[-1]}, m); got shape {tuple(Y.shape)} "
-                             f"(use Y.reshape(1, -1))")
+            shapes = f"(1, m) class ids or ({self.layer_dims[-1]}, m) one-hot" if self.output.name == "softmax" \
+                else f"({self.layer_dims[-1]}, m)"
+            raise ValueError(f"Y must be 2-D, shape {shapes}; got shape {tuple(Y.shape)} (use Y.reshape(1, -1))")
         Y = self._to_backend(Y, dtype_name, "Y")
+        if self.output.name == "softmax":
+            check_class_labels(Y, m, self.layer_dims[-1], self.backend.xp)
+            return one_hot(self.backend.xp, Y, self.layer_dims[-1])
         check_labels(Y, m, self.layer_dims[-1], self.output.classifies, self.backend.xp)
         return Y
 
     # ------------------------------------------------------------------ training
     @_on_device
     def fit(self, X, Y, learning_rate=0.0075, num_iterations=2500, record_every=100, *,
+            optimizer="gd", batch_size=None, epochs=None, schedule=None, l2=0.0, keep_prob=1.0,
+            validation=None, patience=None, shuffle_seed=10, dropout_rng=1,
             print_cost=False, progress=None, checkpoint_path=None, checkpoint_every=None,
             resume=False) -> History:
-        """Train by full-batch gradient descent; returns the recorded costs.
+        """Train; returns the recorded costs. By default full-batch gradient descent.
 
         Costs are recorded before the update at iterations ``0, record_every, ...``
         and at the last one. ``progress`` shows a tqdm bar (default: when stderr is
@@ -172,10 +201,31 @@ class Network:
         With ``checkpoint_path`` and ``checkpoint_every`` the model is saved every
         that many iterations; ``resume=True`` continues from that file if it
         exists, giving the same result as an uninterrupted run.
+
+        Training options (see the README's "Training options"):
+
+        - ``optimizer``: ``"gd"``, ``"momentum"``, ``"rmsprop"``, ``"adam"`` or an
+          object of :mod:`dnn_xp.optimizers` (``adam(beta1=0.8)``); its state is checkpointed.
+        - ``batch_size`` and ``epochs``: mini-batches; then ``epochs`` counts passes
+          over the data (and ``record_every``, ``checkpoint_every`` count epochs),
+          epoch ``e`` is shuffled with ``RandomState(shuffle_seed + 1 + e)`` and the
+          recorded cost is the epoch average. Without them an epoch is one full-batch
+          iteration and ``num_iterations`` counts them.
+        - ``schedule``: a name or :mod:`dnn_xp.schedules` object, ``lr = schedule(learning_rate, epoch)``.
+        - ``l2``: adds ``l2 / (2m) * sum(W**2)`` to the cost; ``keep_prob``: inverted
+          dropout on the hidden layers (a float or one per hidden layer), masks drawn
+          on the host with ``RandomState(dropout_rng + epoch)``, the same on every backend.
+        - ``validation=(X_val, Y_val)``: its cost (and accuracy) is recorded at the
+          recorded epochs; with ``patience`` training stops after that many records
+          without a new lowest validation cost, and the best weights are kept.
         """
         learning_rate = check_positive_number(learning_rate, "learning_rate")
         num_iterations = check_count(num_iterations, "num_iterations")
         record_every = check_count(record_every, "record_every")
+        options = FitOptions.check(len(self.layer_dims) - 2, optimizer=optimizer, batch_size=batch_size,
+                                   epochs=epochs, schedule=schedule, l2=l2, keep_prob=keep_prob,
+                                   shuffle_seed=shuffle_seed, dropout_rng=dropout_rng, patience=patience,
+                                   validation=validation)
         if checkpoint_every is not None:
             checkpoint_every = check_count(checkpoint_every, "checkpoint_every")
             if checkpoint_path is None:
@@ -183,36 +233,25 @@ class Network:
         dtype_name = self._working_dtype(X)
         X = self._inputs(X, dtype_name)
         Y = self._labels(Y, X.shape[1], dtype_name)
+        if not options.plain or validation is not None:
+            return self._fit_epochs(X, Y, dtype_name, learning_rate, num_iterations, record_every, options,
+                                    validation, print_cost, progress, checkpoint_path, checkpoint_every, resume)
 
         history, start = History(), 0
         if resume and checkpoint_path is not None and Path(checkpoint_path).exists():
             history, start = self._restore_checkpoint(checkpoint_path, dtype_name, learning_rate, num_iterations)
         layers = [(self._cast(W, dtype_name), self._cast(b, dtype_name)) for W, b in self._layers]
 
-        xp, hidden, output = self.backend.xp, self.hidden, self.output
+        def save(current, iteration):
+            self._layers, self.iterations_trained = current, iteration
+            self.save(checkpoint_path, _checkpoint={"iterations": history.iterations, "costs": history.costs,
+                                                    "learning_rate": learning_rate})
+
         bar = _progress_bar(progress, num_iterations, start)
         try:
-            for i in range(start, num_iterations):
-                layers, Z = train_step(layers, X, Y, learning_rate, hidden, output, xp)
-                if i % record_every == 0 or i == num_iterations - 1:
-                    value = float(cost(Z, Y, output, xp))  # the loop's only device-to-host read
-                    if not math.isfinite(value):
-                        raise FloatingPointError(
-                            f"training diverged: the cost is {value} at iteration {i}; "
-                            f"try a smaller learning_rate than {learning_rate}"
-                        )
-                    history.record(i, value)
-                    if print_cost:
-                        print(f"Cost after iteration {i}: {value}", flush=True)
-                    if bar is not None:
-                        bar.set_postfix(cost=f"{value:.6f}", refresh=False)
-                if bar is not None:
-                    bar.update()
-                if checkpoint_every and (i + 1) % checkpoint_every == 0 and i + 1 < num_iterations:
-                    self._layers, self.iterations_trained = layers, i + 1
-                    self.save(checkpoint_path, _checkpoint={"iterations": history.iterations,
-                                                            "costs": history.costs,
-                                                            "learning_rate": learning_rate})
+            layers = train(layers, X, Y, self.backend, self.hidden, self.output, learning_rate, start=start,
+                           stop=num_iterations, record_every=record_every, history=history, print_cost=print_cost,
+                           bar=bar, checkpoint_every=checkpoint_every, save=save)
         finally:
             if bar is not None:
                 bar.close()
@@ -220,22 +259,92 @@ class Network:
         self.iterations_trained = num_iterations
         return history
 
+    def _fit_epochs(self, X, Y, dtype_name, learning_rate, num_iterations, record_every, options: FitOptions,
+                    validation, print_cost, progress, checkpoint_path, checkpoint_every, resume) -> History:
+        """``fit`` through :func:`dnn_xp.training.train_epochs`: optimizers, mini-batches, regularization."""
+        stop = options.epochs if options.batch_size is not None else num_iterations
+        validate = stopping = None
+        if validation is not None:
+            validate = self._validator(validation, dtype_name)
+            stopping = EarlyStopping(options.patience)
+        run = {"learning_rate": learning_rate, **options.identity()}
+        history, start, opt_state = History(), 0, None
+        if resume and checkpoint_path is not None and Path(checkpoint_path).exists():
+            history, start = self._restore_checkpoint(checkpoint_path, dtype_name, learning_rate, stop, run)
+            opt_state, stopping = self._restore_training_state(stopping)
+        layers = [(self._cast(W, dtype_name), self._cast(b, dtype_name)) for W, b in self._layers]
+        if opt_state is None:
+            opt_state = options.optimizer.init(layers, self.backend.xp)
+
+        def save(current, state, epoch):
+            self._layers, self.iterations_trained = current, epoch
+            arrays = {f"optimizer.{k}": v for k, v in state_arrays(state).items()}
+            progress_meta = {"iterations": history.iterations, "costs": history.costs, "run": run,
+                             "validation_costs": history.validation_costs,
+                             "validation_accuracies": history.validation_accuracies}
+            if stopping is not None and stopping.best_layers is not None:
+                progress_meta["best"] = {"cost": stopping.best_cost, "epoch": stopping.best_epoch,
+                                         "waited": stopping.waited}
+                for l, (W, b) in enumerate(stopping.best_layers, start=1):
+                    arrays[f"best.W{l}"], arrays[f"best.b{l}"] = W, b
+            self.save(checkpoint_path, _checkpoint=progress_meta, _arrays=arrays)
+
+        bar = _progress_bar(progress, stop, start)
+        try:
+            layers, opt_state, last = train_epochs(
+                layers, opt_state, X, Y, self.backend, options.recipe(self.hidden, self.output), learning_rate,
+                options.schedule, start=start, stop=stop, record_every=record_every, history=history,
+                shuffle_seed=options.shuffle_seed, mask_seed=options.dropout_seed, validate=validate,
+                stopping=stopping, print_cost=print_cost, bar=bar, checkpoint_every=checkpoint_every, save=save)
+        finally:
+            if bar is not None:
+                bar.close()
+        if stopping is not None and stopping.best_layers is not None:
+            history.best_iteration = stopping.best_epoch
+            if options.patience is not None:
+                layers = stopping.best_layers
+        self._layers = layers
+        self.iterations_trained = last + 1
+        return history
+
+    def _validator(self, validation, dtype_name: str):
+        """``validate(layers) -> (cost, accuracy or None)`` on the validation data, moved to the device once."""
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise TypeError("validation must be a pair (X_val, Y_val) with examples as columns")
+        X_val = self._inputs(validation[0], dtype_name)
+        Y_val = self._labels(validation[1], X_val.shape[1], dtype_name)
+        xp, output, hidden = self.backend.xp, self.output, self.hidden
+
+        def validate(layers):
+            Z = forward(layers, X_val, hidden, xp)[0]
+            value = float(cost(Z, Y_val, output, xp))
+            if not output.classifies:
+                return value, None
+            P = probabilities(Z, output, xp)
+            predicted = class_ids(xp, P, P.dtype) if output.name == "softmax" else xp.astype(P > 0.5, P.dtype)
+            return value, _accuracy(xp, predicted, Y_val, output.name)
+
+        return validate
+
     def _cast(self, array, dtype_name: str):
         dtype = self.backend.dtype(dtype_name)
         return array if array.dtype == dtype else self.backend.xp.astype(array, dtype)
 
-    def _restore_checkpoint(self, path, dtype_name: str, learning_rate: float, num_iterations: int):
+    def _restore_checkpoint(self, path, dtype_name: str, learning_rate: float, num_iterations: int, run=None):
         """Load the weights and cost history saved at iteration ``k``; returns ``(history, k)``.
 
-        The checkpoint must come from the same run: same network, dtype and learning rate.
+        The checkpoint must come from the same run: same network, dtype and learning
+        rate, and for :meth:`_fit_epochs` the same training options ``run``.
+        The rest of what it saved (optimizer state, early stopping) is kept for
+        :meth:`_restore_training_state`.
         """
         saved = Network.load(path, backend=self.backend.name, device=self.backend.device)
         progress = saved._checkpoint or {}
         found = (saved.layer_dims, saved.hidden.name, saved.output.name, saved._parameter_dtype(),
-                 progress.get("learning_rate"))
-        wanted = (self.layer_dims, self.hidden.name, self.output.name, dtype_name, learning_rate)
+                 progress.get("learning_rate", (progress.get("run") or {}).get("learning_rate")), progress.get("run"))
+        wanted = (self.layer_dims, self.hidden.name, self.output.name, dtype_name, learning_rate, run)
         if found != wanted:
-            labels = ("layer_dims", "hidden", "output", "dtype", "learning_rate")
+            labels = ("layer_dims", "hidden", "output", "dtype", "learning_rate", "training options")
             diff = ", ".join(f"{k} {f!r} vs {w!r}" for k, f, w in zip(labels, found, wanted) if f != w)
             raise ValueError(f"checkpoint {str(path)!r} is from another run ({diff}); "
                              f"delete it or pass another checkpoint_path")
@@ -243,8 +352,24 @@ class Network:
             raise ValueError(f"checkpoint {str(path)!r} is at iteration {saved.iterations_trained}, "
                              f"not before num_iterations={num_iterations}; nothing is left to resume")
         self._layers = saved._layers
-        history = History(list(progress["iterations"]), list(progress["costs"]))
+        self._resumed = saved
+        history = History(list(progress["iterations"]), list(progress["costs"]),
+                          list(progress.get("validation_costs", [])), list(progress.get("validation_accuracies", [])))
         return history, saved.iterations_trained
+
+    def _restore_training_state(self, stopping: EarlyStopping | None):
+        """The optimizer state and early-stopping record of the checkpoint just restored, on the device."""
+        saved, self._resumed = self._resumed, None
+        dtype = self._layers[0][0].dtype
+        on_device = {k: self.backend.asarray(v, dtype, k) for k, v in saved._checkpoint_arrays.items()}
+        opt_state = state_from_arrays({k.removeprefix("optimizer."): v for k, v in on_device.items()
+                                       if k.startswith("optimizer.")})
+        best = saved._checkpoint.get("best")
+        if stopping is not None and best is not None:
+            count = len(self.layer_dims) - 1
+            stopping.best_layers = [(on_device[f"best.W{l}"], on_device[f"best.b{l}"]) for l in range(1, count + 1)]
+            stopping.best_cost, stopping.best_epoch, stopping.waited = best["cost"], best["epoch"], best["waited"]
+        return opt_state, stopping
 
     # ------------------------------------------------------------------ inference
     def _logits(self, X):
@@ -260,22 +385,23 @@ class Network:
     def predict(self, X):
         """Class 1 where the probability is above 0.5, else 0: ``(1, m)`` in the parameters' dtype.
 
-        For ``output="identity"`` this is the regression output itself.
+        For ``output="softmax"`` the most probable class id of each column, ``(1, m)``;
+        for ``output="identity"`` the regression output itself.
         """
         P = self.predict_proba(X)
+        if self.output.name == "softmax":
+            return class_ids(self.backend.xp, P, P.dtype)
         if not self.output.classifies:
             return P
         return self.backend.xp.astype(P > 0.5, P.dtype)
 
     @_on_device
     def accuracy(self, X, Y) -> float:
-        """Fraction of columns where :meth:`predict` equals ``Y``."""
+        """Fraction of columns where :meth:`predict` equals ``Y`` (class ids or one-hot for softmax)."""
         if not self.output.classifies:
-            raise ValueError("accuracy needs output='sigmoid'; use cost() for a regression network")
-        xp = self.backend.xp
+            raise ValueError("accuracy needs output='sigmoid' or 'softmax'; use cost() for a regression network")
         P = self.predict(X)
-        Y = self._labels(Y, P.shape[1], self._parameter_dtype())
-        return int(xp.sum(xp.astype(P == Y, xp.int64))) / math.prod(P.shape)  # exact in any dtype
+        return _accuracy(self.backend.xp, P, self._labels(Y, P.shape[1], self._parameter_dtype()), self.output.name)
 
     @_on_device
     def cost(self, X, Y) -> float:
@@ -285,9 +411,12 @@ class Network:
         return float(cost(Z, Y, self.output, self.backend.xp))
 
     # ------------------------------------------------------------------ files
-    def save(self, path, *, _checkpoint: dict | None = None) -> Path:
-        """Write the model to ``path`` (``.npz``, no pickle) atomically; returns the path."""
-        arrays = {name: to_numpy(value) for name, value in self.parameters.items()}
+    def save(self, path, *, _checkpoint: dict | None = None, _arrays: dict | None = None) -> Path:
+        """Write the model to ``path`` (``.npz``, no pickle) atomically; returns the path.
+
+        A checkpoint adds its training state as further arrays (``optimizer.v.0``, ...).
+        """
+        arrays = {name: to_numpy(value) for name, value in {**self.parameters, **(_arrays or {})}.items()}
         meta = {
             "version": __version__,
             "layer_dims": self.layer_dims,
@@ -304,6 +433,7 @@ class Network:
     def load(cls, path, backend=None, device=None) -> "Network":
         """Read a model saved by :meth:`save` onto any backend, parameters bit for bit."""
         arrays, meta = read_model(path)
+        extra = {k: arrays.pop(k) for k in list(arrays) if "." in k}  # a checkpoint's training state
         try:
             net = cls.from_parameters(arrays, meta["hidden"], meta["output"], backend, device, meta["dtype"])
             if net.layer_dims != meta["layer_dims"]:
@@ -314,6 +444,7 @@ class Network:
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{str(path)!r} is an inconsistent dnn_xp model: {exc}") from None
         net._checkpoint = meta.get("checkpoint")
+        net._checkpoint_arrays = extra
         return net
 
     def summary(self) -> str:
@@ -335,6 +466,13 @@ class Network:
     def __repr__(self) -> str:
         return (f"Network({self.layer_dims}, hidden={self.hidden.name!r}, output={self.output.name!r}, "
                 f"backend={self.backend.name!r}, dtype={self._parameter_dtype()!r})")
+
+
+def _accuracy(xp, P, Y, output: str) -> float:
+    """Fraction of columns where the predictions ``P: (1, m)`` match the labels (one-hot for softmax)."""
+    if output == "softmax":
+        Y = class_ids(xp, Y, P.dtype)
+    return int(xp.sum(xp.astype(P == Y, xp.int64))) / math.prod(P.shape)  # exact in any dtype
 
 
 def _progress_bar(progress, total: int, start: int):

@@ -56,3 +56,18 @@ def check_count(value, name: str) -> int:
     if value <= 0:
         raise ValueError(f"{name} must be a positive integer; got {value!r}")
     return int(value)
+
+
+def check_class_labels(Y, m: int, classes: int, xp, name: str = "Y"):
+    """Softmax labels: class ids ``(1, m)`` in ``0 .. classes-1``, or one-hot ``(classes, m)``."""
+    if Y.shape[0] not in (1, classes):
+        raise ValueError(f"{name} must be class ids of shape (1, m) or one-hot of shape ({classes}, m) for "
+                         f"output='softmax' over {classes} classes; got shape {tuple(Y.shape)}")
+    check_matrix(Y, name, xp=xp)
+    if Y.shape[1] != m:
+        raise ValueError(f"{name} has {Y.shape[1]} examples (columns) but X has {m}; they must match")
+    if Y.shape[0] == 1:
+        if not bool(xp.all((Y >= 0) & (Y <= classes - 1) & (Y == xp.floor(Y)))):
+            raise ValueError(f"{name} must hold class ids 0 .. {classes - 1} (whole numbers); found other values")
+    elif not (bool(xp.all((Y == 0) | (Y == 1))) and bool(xp.all(xp.sum(Y, axis=0) == 1))):
+        raise ValueError(f"{name} of shape {tuple(Y.shape)} must be one-hot: 0/1 with a single 1 per column")

@@ -243,7 +243,7 @@ BAD_INPUT = [
     (["fit"], "invalid choice: 'fit'"),
     (["train", "--dataset", "dogs"], "argument --dataset: invalid choice: 'dogs'"),
     (["train", "--hidden", "swish"], "argument --hidden: invalid choice: 'swish'"),
-    (["train", "--output", "softmax"], "argument --output: invalid choice: 'softmax'"),
+    (["train", "--output", "tanh"], "argument --output: invalid choice: 'tanh'"),
     (["train", "--init", "bogus"], "unknown scheme 'bogus'; choose one of zeros, small, lecun, he, glorot"),
     (["train", "--backend", "jax"], "argument --backend: invalid choice: 'jax'"),
     (["train", "--dtype", "float16"], "argument --dtype: invalid choice: 'float16'"),

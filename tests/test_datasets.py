@@ -6,36 +6,17 @@ import h5py
 import numpy as np
 import pytest
 
-from dnn_xp.datasets import circles, load_cat, load_csv, load_npz, moons, planar_flower
+from dnn_xp.datasets import load_cat, load_csv, load_npz, planar_flower
 
 
 # ---------------------------------------------------------------------- generated sets
-@pytest.mark.parametrize("make", [planar_flower, moons, circles], ids=["flower", "moons", "circles"])
-def test_generated_sets_have_the_column_layout_and_balanced_classes(make):
-    X, Y = make()
+def test_flower_has_the_column_layout_and_balanced_classes():
+    X, Y = planar_flower()
     assert X.shape == (2, 400) and Y.shape == (1, 400)
     assert X.dtype == Y.dtype == np.float64
     np.testing.assert_array_equal(Y[0], np.repeat([0.0, 1.0], 200))
-    X_again, _ = make()
+    X_again, _ = planar_flower()
     np.testing.assert_array_equal(X, X_again)
-
-
-def test_moons_follow_their_formula_with_seeded_noise():
-    X, Y = moons(m=6, noise=0.2, seed=1)
-    noise = 0.2 * np.random.RandomState(1).randn(6, 2)
-    t = np.linspace(0, np.pi, 3)
-    expected = np.r_[np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)]] + noise
-    np.testing.assert_array_equal(X, expected.T)
-    np.testing.assert_array_equal(Y, [[0, 0, 0, 1, 1, 1]])
-
-
-def test_circles_have_radius_one_and_factor_without_noise():
-    X, Y = circles(m=400, noise=0.0, factor=0.3)
-    radius = np.hypot(X[0], X[1])
-    np.testing.assert_allclose(radius[:200], 1.0)
-    np.testing.assert_allclose(radius[200:], 0.3)
-    with pytest.raises(ValueError, match="factor is the inner radius"):
-        circles(factor=1.5)
 
 
 # ---------------------------------------------------------------------- .npz files

@@ -49,7 +49,7 @@ def kink_free_problem(dims, hidden, output):
     for seed in range(500):
         layers, X, Y = random_problem(dims, output, seed)
         _, cache = forward(layers, X, hidden, np)
-        hidden_Z = [Z for _, Z in cache[:-1]]
+        hidden_Z = [entry[1] for entry in cache[:-1]]  # entries: (A_{l-1}, Z_l, A_{l-1} before dropout)
         if all(np.min(np.abs(Z)) > KINK_MARGIN and (not kinked or (np.all((Z > 0).any(axis=1)) and np.any(Z < 0)))
                for Z in hidden_Z):
             return layers, X, Y

@@ -26,7 +26,7 @@ def png_size(path):
 
 @pytest.fixture(scope="module")
 def trained():
-    X, Y = moons()
+    X, Y = moons(n_samples=400, noise=0.2, random_state=1)
     net = Network([2, 4, 1], hidden="tanh", init="small", seed=2)
     history = net.fit(X, Y, learning_rate=1.2, num_iterations=300, record_every=30, progress=False)
     return net, history, X, Y

@@ -194,16 +194,16 @@ def test_loading_onto_an_unusable_backend_blames_the_backend_not_the_file(saved)
 
 
 # ---------------------------------------------------------------------- checkpoints
-def _interrupt_after(monkeypatch, calls):
-    real_step, count = network_module.train_step, [0]
+def _interrupt_at(monkeypatch, iteration):
+    """Interrupt ``fit`` when it records the cost of ``iteration`` (as Ctrl-C would)."""
+    real_record = network_module.History.record
 
-    def train_step(*args):
-        count[0] += 1
-        if count[0] > calls:
+    def record(self, i, value):
+        if i == iteration:
             raise KeyboardInterrupt
-        return real_step(*args)
+        return real_record(self, i, value)
 
-    monkeypatch.setattr(network_module, "train_step", train_step)
+    monkeypatch.setattr(network_module.History, "record", record)
 
 
 def test_resuming_an_interrupted_run_equals_an_uninterrupted_one(case, flower, tmp_path, monkeypatch):
@@ -218,7 +218,7 @@ def test_resuming_an_interrupted_run_equals_an_uninterrupted_one(case, flower, t
     expected = whole.fit(X, Y, **options)
 
     checkpoint = tmp_path / "checkpoint.npz"
-    _interrupt_after(monkeypatch, 27)
+    _interrupt_at(monkeypatch, 28)
     with pytest.raises(KeyboardInterrupt):
         fresh().fit(X, Y, checkpoint_path=checkpoint, checkpoint_every=10, resume=True, **options)
     assert Network.load(checkpoint).iterations_trained == 20

@@ -1,0 +1,269 @@
+"""The training loops: full-batch gradient descent, and epochs of (mini-)batches with an optimizer.
+
+The second loop (:func:`train_epochs`) runs when ``fit`` gets an optimizer other
+than plain gradient descent, a ``batch_size``, a schedule, L2, dropout or
+validation data; it is described at its section below. Of the first:
+
+The iterations run in chunks. A chunk starts at a recorded iteration (or where a
+run starts or a checkpoint was saved) and runs up to the next such point as ONE
+call of :func:`run_steps`, which returns the new layers and the cost before the
+chunk's first step. That function goes through the backend's one compile hook,
+:meth:`dnn_xp.backend.Backend.compile`, so a backend may compile the whole chunk
+(JAX: one jitted ``fori_loop`` per call); the others run it eagerly. Reading the
+cost at recorded iterations is the loop's only device-to-host transfer.
+
+Shapes: ``X: (n_0, m)``, ``Y: (n_L, m)``, ``layers = [(W1, b1), ..., (WL, bL)]``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import array_api_compat
+
+from .backend import Backend, host_rng
+from .batching import epoch_permutation, shuffle_columns
+from .core import backward, cost, forward, train_step
+from .optimizers import Optimizer
+from .regularization import add_l2_gradients, draw_masks, l2_cost
+
+
+def run_steps(layers, X, Y, learning_rate, count, *, hidden, output, xp, accumulate, repeat):
+    """``count >= 1`` gradient-descent steps from ``layers``: ``(new_layers, J)``.
+
+    ``J`` is the cost before the first step (a 0-d array). The steps after the
+    first run as ``repeat(count - 1, step, layers)``, the backend's loop. Pure:
+    ``layers``, ``X`` and ``Y`` are left untouched.
+    """
+
+    def step(current):
+        return train_step(current, X, Y, learning_rate, hidden, output, xp, accumulate)[0]
+
+    layers, Z = train_step(layers, X, Y, learning_rate, hidden, output, xp, accumulate)
+    return repeat(count - 1, step, layers), cost(Z, Y, output, xp)
+
+
+@functools.lru_cache(maxsize=32)
+def compiled_steps(backend: Backend, hidden, output) -> Callable:
+    """:func:`run_steps` for one backend and network kind, through the backend's compile hook.
+
+    Cached, so a backend that compiles (JAX) does it once per configuration and
+    shapes, not once per call: ``run(layers, X, Y, learning_rate, count)``.
+    """
+    return backend.compile(functools.partial(run_steps, hidden=hidden, output=output, xp=backend.xp,
+                                             accumulate=backend.accumulate))
+
+
+def chunks(start: int, stop: int, record_every: int, checkpoint_every: int | None = None) -> list[tuple[int, int]]:
+    """``[(first, end), ...]`` covering ``range(start, stop)`` with ``start < stop``.
+
+    A chunk ends before each recorded iteration (multiples of ``record_every`` and
+    ``stop - 1``) and at each checkpoint (multiples of ``checkpoint_every``).
+    """
+    edges = {start, stop, stop - 1}
+    edges.update(range(-(-start // record_every) * record_every, stop, record_every))
+    if checkpoint_every:
+        edges.update(range(-(-start // checkpoint_every) * checkpoint_every, stop, checkpoint_every))
+    edges = sorted(edges)
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def train(layers, X, Y, backend: Backend, hidden, output, learning_rate: float, *, start: int, stop: int,
+          record_every: int, history, print_cost: bool = False, bar=None, checkpoint_every: int | None = None,
+          save: Callable | None = None):
+    """Train from iteration ``start`` to ``stop``; returns the final layers.
+
+    Costs are recorded in ``history`` (``history.record(i, value)``) before the
+    update of iterations ``0, record_every, ...`` and ``stop - 1``; ``print_cost``
+    prints them course-style and ``bar`` (a tqdm bar) shows them. With
+    ``checkpoint_every``, ``save(layers, i)`` is called after each multiple ``i``
+    of it before ``stop``. A cost that is not finite raises FloatingPointError.
+    """
+    run = compiled_steps(backend, hidden, output)
+    for first, end in chunks(start, stop, record_every, checkpoint_every):
+        layers, J = run(layers, X, Y, learning_rate, end - first)
+        if first % record_every == 0 or first == stop - 1:
+            value = float(J)  # the loop's only device-to-host read
+            if not math.isfinite(value):
+                raise FloatingPointError(
+                    f"training diverged: the cost is {value} at iteration {first}; "
+                    f"try a smaller learning_rate than {learning_rate}"
+                )
+            history.record(first, value)
+            if print_cost:
+                print(f"Cost after iteration {first}: {value}", flush=True)
+            if bar is not None:
+                bar.set_postfix(cost=f"{value:.6f}", refresh=False)
+        if bar is not None:
+            bar.update(end - first)
+        if checkpoint_every and end % checkpoint_every == 0 and end < stop:
+            save(layers, end)
+    return layers
+
+
+# ---------------------------------------------------------------------- mini-batches, optimizers, regularization
+@dataclass(frozen=True)
+class Recipe:
+    """What one step of the general loop does: the network kind, the optimizer and the regularization.
+
+    ``batch_size=None`` is full batch (an epoch is one step on the unshuffled data);
+    ``keep_probs`` holds one keep probability per hidden layer.
+    """
+
+    hidden: Any
+    output: Any
+    optimizer: Optimizer
+    l2: float = 0.0
+    keep_probs: tuple = ()
+    batch_size: int | None = None
+
+    @property
+    def drops(self) -> bool:
+        return any(p < 1 for p in self.keep_probs)
+
+
+def batch_step(layers, opt_state, X, Y, learning_rate, masks, *, recipe: Recipe, xp, record: bool):
+    """One update on the batch ``X: (n_0, b)``, ``Y: (n_L, b)``: ``(layers, opt_state, summed cost or None)``.
+
+    ``masks`` holds a 0/1 ``(n_l, b)`` array (or ``None``) per hidden layer, or is
+    ``None`` without dropout. The summed cost (``b`` times the batch's mean cost,
+    L2 term included) is computed only when ``record``; it is from before the update.
+    """
+    b = X.shape[1]
+    dropout = None if masks is None else [None if D is None else (D, p) for D, p in zip(masks, recipe.keep_probs)]
+    Z, cache = forward(layers, X, recipe.hidden, xp, dropout)
+    grads = backward(layers, cache, Y, recipe.hidden, recipe.output, xp, dropout=dropout)
+    total = None
+    if record:
+        total = cost(Z, Y, recipe.output, xp)
+        if recipe.l2:
+            total = total + l2_cost(layers, recipe.l2, b, xp)
+        total = total * b
+    if recipe.l2:
+        grads = add_l2_gradients(grads, layers, recipe.l2, b)
+    layers, opt_state = recipe.optimizer.update(layers, grads, opt_state, learning_rate, xp)
+    return layers, opt_state, total
+
+
+def run_epoch(layers, opt_state, X, Y, masks, learning_rate, *, recipe: Recipe, xp, record: bool, repeat):
+    """One pass over already shuffled ``X: (n_0, m)``, ``Y``: ``(layers, opt_state, epoch cost or None)``.
+
+    The ``m // b`` full batches are column ranges, run as ``repeat(count, step, carry)``
+    (the backend's loop; a compiled one indexes them with a traced counter through a
+    ``(n, count, b)`` view); the partial batch of the remaining columns follows. The
+    epoch cost is the sum of the batches' summed costs over ``m``.
+    """
+    m = X.shape[1]
+    b = m if recipe.batch_size is None else min(recipe.batch_size, m)
+    count, tail = m // b, m % b
+
+    def split(A):
+        return xp.reshape(A[:, :count * b], (A.shape[0], count, b)), A[:, count * b:]
+
+    (X_full, X_tail), (Y_full, Y_tail) = split(X), split(Y)
+    mask_parts = None if masks is None else [None if D is None else split(D) for D in masks]
+
+    def batch_masks(part):
+        return None if mask_parts is None else [None if p is None else part(p) for p in mask_parts]
+
+    def add(total, term):
+        return term if total is None else total + term
+
+    def step(carry):
+        current, state, k, total = carry
+        current, state, J = batch_step(current, state, X_full[:, k, :], Y_full[:, k, :], learning_rate,
+                                       batch_masks(lambda p: p[0][:, k, :]), recipe=recipe, xp=xp, record=record)
+        return current, state, k + 1, add(total, J) if record else total
+
+    zero = xp.zeros((), dtype=X.dtype, device=array_api_compat.device(X)) if record else None
+    layers, opt_state, _, total = repeat(count, step, (layers, opt_state, 0, zero))
+    if tail:
+        layers, opt_state, J = batch_step(layers, opt_state, X_tail, Y_tail, learning_rate,
+                                          batch_masks(lambda p: p[1]), recipe=recipe, xp=xp, record=record)
+        total = add(total, J) if record else total
+    return layers, opt_state, (total / m if record else None)
+
+
+def compiled_epochs(backend: Backend, recipe: Recipe) -> dict[bool, Callable]:
+    """:func:`run_epoch` through the backend's compile hook, one version recording the cost and one not:
+    ``run[record](layers, opt_state, X, Y, masks, learning_rate)``."""
+    return {record: backend.compile(functools.partial(run_epoch, recipe=recipe, xp=backend.xp, record=record))
+            for record in (False, True)}
+
+
+@dataclass
+class EarlyStopping:
+    """The best validation cost seen, where, with which layers, and how many records since."""
+
+    patience: int | None
+    best_cost: float = math.inf
+    best_epoch: int = -1
+    best_layers: Any = None
+    waited: int = 0
+
+    def should_stop(self, value: float, epoch: int, layers) -> bool:
+        """Record a validation cost; True once ``patience`` records in a row did not improve on the best."""
+        if value < self.best_cost:
+            self.best_cost, self.best_epoch, self.best_layers, self.waited = value, epoch, layers, 0
+            return False
+        self.waited += 1
+        return self.patience is not None and self.waited >= self.patience
+
+
+def train_epochs(layers, opt_state, X, Y, backend: Backend, recipe: Recipe, learning_rate: float, schedule, *,
+                 start: int, stop: int, record_every: int, history, shuffle_seed: int, mask_seed: int,
+                 validate: Callable | None = None, stopping: EarlyStopping | None = None, print_cost=False,
+                 bar=None, checkpoint_every: int | None = None, save: Callable | None = None):
+    """Epochs ``start .. stop - 1`` of the general loop; returns ``(layers, opt_state, last epoch run)``.
+
+    Per epoch, on the host: the learning rate ``schedule(learning_rate, epoch)``, the
+    permutation (with a ``batch_size``; see :mod:`dnn_xp.batching`) and the dropout
+    masks (``RandomState(mask_seed + epoch)``, see :func:`dnn_xp.regularization.draw_masks`);
+    each crosses to the device once. At recorded epochs (multiples of ``record_every``
+    and the last) the epoch cost is read and ``validate(layers) -> (cost, accuracy)``,
+    when given, feeds ``history`` and ``stopping``, which may end the run early.
+    With ``checkpoint_every``, ``save(layers, opt_state, epoch + 1)`` runs after each multiple.
+    """
+    run = compiled_epochs(backend, recipe)
+    m = X.shape[1]
+    hidden_sizes = [W.shape[0] for W, _ in layers[:-1]]
+    unit = "iteration" if recipe.batch_size is None else "epoch"
+    epoch = start - 1
+    for epoch in range(start, stop):
+        record = epoch % record_every == 0 or epoch == stop - 1
+        Xe, Ye = X, Y
+        if recipe.batch_size is not None:
+            permutation = backend.asarray(epoch_permutation(shuffle_seed, epoch, m), name="permutation")
+            Xe, Ye = shuffle_columns((X, Y), permutation, backend.xp)
+        masks = None
+        if recipe.drops:
+            masks = [None if D is None else backend.asarray(D, X.dtype, "dropout mask")
+                     for D in draw_masks(host_rng(mask_seed + epoch), hidden_sizes, m, recipe.keep_probs)]
+        layers, opt_state, J = run[record](layers, opt_state, Xe, Ye, masks, schedule(learning_rate, epoch))
+        stop_now = False
+        if record:
+            value = float(J)  # with validate below, the loop's only device-to-host reads
+            if not math.isfinite(value):
+                raise FloatingPointError(f"training diverged: the cost is {value} at {unit} {epoch}; "
+                                         f"try a smaller learning_rate than {learning_rate}")
+            history.record(epoch, value)
+            message = f"Cost after {unit} {epoch}: {value}"
+            if validate is not None:
+                val_cost, val_accuracy = validate(layers)
+                history.record_validation(val_cost, val_accuracy)
+                message += f", validation cost {val_cost}"
+                stop_now = stopping.should_stop(val_cost, epoch, layers)
+            if print_cost:
+                print(message, flush=True)
+            if bar is not None:
+                bar.set_postfix(cost=f"{value:.6f}", refresh=False)
+        if bar is not None:
+            bar.update()
+        if stop_now:
+            break
+        if checkpoint_every and (epoch + 1) % checkpoint_every == 0 and epoch + 1 < stop:
+            save(layers, opt_state, epoch + 1)
+    return layers, opt_state, epoch
