@@ -40,8 +40,8 @@ class _DNNEstimator(BaseEstimator):
 
     _output_kinds: tuple[str, ...]
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", init="he", optimizer="gd",
-                 learning_rate=0.1, batch_size=None, epochs=200, l2=0.0, keep_prob=1.0,
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", init="he", optimizer="adam",
+                 learning_rate=0.001, batch_size=200, epochs=200, l2=0.0, keep_prob=1.0,
                  early_stopping=False, validation_fraction=0.1, patience=10, backend=None, device=None,
                  dtype=None, random_state=None):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -107,7 +107,8 @@ class _DNNEstimator(BaseEstimator):
         return np.asarray(to_numpy(y)) if not isinstance(y, np.ndarray) else y
 
     # ------------------------------------------------------------------ training
-    def _seed(self) -> int:
+    def _draw_seed(self) -> int:
+        """The seed of the weights, shuffles and dropout masks: ``random_state`` itself when an int."""
         if isinstance(self.random_state, numbers.Integral) and not isinstance(self.random_state, bool):
             return int(self.random_state)
         return int(check_random_state(self.random_state).randint(SEED_RANGE))
@@ -131,21 +132,58 @@ class _DNNEstimator(BaseEstimator):
     def _new_network(self, X, n_out: int, output: str) -> Network:
         sizes = self._check_hyperparameters()
         backend, device = self._where(X)
+        self._seed_ = self._draw_seed()
+        self.n_iter_ = 0
         return Network([X.shape[1], *sizes, n_out], hidden=self.activation, output=output, init=self.init,
-                       seed=self._seed(), backend=backend, device=device, dtype=self.dtype)
+                       seed=self._seed_, backend=backend, device=device, dtype=self.dtype)
 
     def _train(self, X, Y, epochs: int) -> None:
-        """Train ``network_`` from its current weights on ``X: (n_samples, n_x)``, ``Y: (n_out, n_samples)``."""
+        """Train ``network_`` from its current weights on ``X: (n_samples, n_x)``, ``Y: (n_out, n_samples)``.
+
+        With ``early_stopping`` a ``validation_fraction`` of the rows (drawn with the
+        estimator's seed) is held out, and training stops after ``patience`` epochs
+        without a lower validation cost, keeping the best weights.
+        """
         net = self.network_
         self._check_hyperparameters()
-        if self.optimizer != "gd" or self.batch_size is not None or self.l2 or self.keep_prob != 1.0 \
-                or self.early_stopping:
-            raise ValueError("this dnn_xp trains by full-batch gradient descent only: use optimizer='gd', "
-                             "batch_size=None, l2=0.0, keep_prob=1.0, early_stopping=False")
-        history = net.fit(self._columns(X), Y, learning_rate=self.learning_rate, num_iterations=epochs,
-                          record_every=1, progress=False)
+        seed = self._seed_ + self.n_iter_  # each partial_fit call shuffles anew
+        validation = patience = None
+        if self.early_stopping:
+            X, Y, validation = self._hold_out(X, Y, seed)
+            patience = self.patience
+        mini_batches = self.batch_size is not None
+        history = net.fit(self._columns(X), Y, learning_rate=self.learning_rate, record_every=1,
+                          num_iterations=epochs, optimizer=self.optimizer,
+                          batch_size=min(self.batch_size, X.shape[0]) if mini_batches else None,
+                          epochs=epochs if mini_batches else None, l2=self.l2, keep_prob=self.keep_prob,
+                          validation=validation, patience=patience, shuffle_seed=seed, dropout_rng=seed,
+                          progress=False)
         self.loss_curve_ = list(history.costs)
-        self.n_iter_ = getattr(self, "n_iter_", 0) + epochs
+        if validation is not None:
+            self.validation_scores_ = list(history.validation_costs)
+            self.best_epoch_ = history.best_iteration
+        self.n_iter_ += len(history.costs)
+
+    def _hold_out(self, X, Y, seed: int):
+        """``(X_train, Y_train, (X_val: columns, Y_val))``: a seeded ``validation_fraction`` of the rows."""
+        fraction = self.validation_fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
+            raise ValueError(f"validation_fraction must be between 0 and 1; got {fraction!r}")
+        m = X.shape[0]
+        n_val = int(round(fraction * m))
+        if not 1 <= n_val < m:
+            raise ValueError(f"early_stopping holds out validation_fraction={fraction} of {m} examples, "
+                             f"{n_val}; that leaves no validation or no training data")
+        order = check_random_state(seed).permutation(m)
+        net = self.network_
+        on_device = net.backend.owns(X)
+        take_rows = (lambda A, rows: net.backend.xp.take(A, net.backend.asarray(rows), axis=0)) if on_device \
+            else (lambda A, rows: A[rows])
+        take_columns = (lambda A, rows: net.backend.xp.take(A, net.backend.asarray(rows), axis=1)) \
+            if net.backend.owns(Y) else (lambda A, rows: A[:, rows])
+        val, train = order[:n_val], order[n_val:]
+        X_val = take_rows(X, val)
+        return take_rows(X, train), take_columns(Y, train), (self._columns(X_val), take_columns(Y, val))
 
     # ------------------------------------------------------------------ export, pickling
     def to_onnx(self, path):
@@ -196,7 +234,6 @@ class DNNClassifier(ClassifierMixin, _DNNEstimator):
         check_classification_targets(labels)
         self.classes_ = np.unique(labels)
         self._start(X)
-        self.n_iter_ = 0
         self._train(X, self._encode(labels), self.epochs)
         return self
 
@@ -281,7 +318,6 @@ class DNNRegressor(RegressorMixin, _DNNEstimator):
         """Train a fresh network on ``X: (n_samples, n_features)`` and ``y: (n_samples,)`` or ``(n_samples, k)``."""
         X, y = self._validate(X, y, reset=True, y_numeric=True, multi_output=True)
         self._start(X, y)
-        self.n_iter_ = 0
         self._train(X, self._targets(y), self.epochs)
         return self
 
