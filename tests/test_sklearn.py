@@ -175,3 +175,23 @@ def test_a_fitted_regressor_exports_its_predictions(tmp_path, targets):
     (predictions,) = session.run(None, {"X": X})
     assert predictions.dtype == np.float32 and predictions.shape == est.predict(X).shape
     np.testing.assert_allclose(predictions, est.predict(X), rtol=1e-6, atol=1e-6)
+
+
+# ---------------------------------------------------------------------- hyperparameter search (README)
+@pytest.mark.slow
+def test_grid_search_over_a_pipeline_on_the_cat_data(cat_data):
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("dnn", DNNClassifier(init="lecun", batch_size=64, epochs=20, random_state=1))])
+    grid = GridSearchCV(pipe, {"dnn__learning_rate": [1e-4, 1e-3], "dnn__hidden_layer_sizes": [(7,), (20, 7, 5)]},
+                        cv=3)
+    grid.fit(cat_data.train_x.T, cat_data.train_y[0])
+    scores = grid.cv_results_["mean_test_score"]  # (7,) then (20, 7, 5); 1e-4 then 1e-3 within each
+    np.testing.assert_allclose(scores, [0.4308, 0.5981, 0.4545, 0.6507], atol=1e-3)
+    assert grid.best_params_ == {"dnn__hidden_layer_sizes": (20, 7, 5), "dnn__learning_rate": 0.001}
+    assert grid.best_score_ == max(scores)
+    assert grid.score(cat_data.train_x.T, cat_data.train_y[0]) == pytest.approx(0.9282, abs=1e-3)
+    assert grid.score(cat_data.test_x.T, cat_data.test_y[0]) == pytest.approx(0.64, abs=1e-3)
