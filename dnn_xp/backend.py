@@ -95,12 +95,21 @@ class _Library:
     def devices(self, lib: ModuleType) -> list[str]:
         return ["cpu"]
 
+    def uniforms(self, lib: ModuleType, device: Any, seed: int, shapes, dtype) -> list:
+        """Uniform [0, 1) arrays of ``shapes`` drawn one after another by the device's own generator."""
+        raise BackendError(f"backend={self.name!r} has no device random generator; draw on the host "
+                           f"(an integer seed, e.g. dropout_rng=1, the default)")
+
 
 class _NumPy(_Library):
     name, module = "numpy", "numpy"
 
     def owns(self, array):
         return array_api_compat.is_numpy_array(array)
+
+    def uniforms(self, lib, device, seed, shapes, dtype):
+        rng = np.random.default_rng(seed)  # the fast generator, not the course's legacy stream
+        return [rng.random(shape, dtype=dtype) for shape in shapes]
 
 
 class _CuPy(_Library):
@@ -149,6 +158,11 @@ class _CuPy(_Library):
     def devices(self, lib):
         return [f"cuda:{i}" for i in range(lib.cuda.runtime.getDeviceCount())]
 
+    def uniforms(self, lib, device, seed, shapes, dtype):
+        with lib.cuda.Device(device):
+            rng = lib.random.default_rng(seed)
+            return [rng.random(shape, dtype=dtype) for shape in shapes]
+
 
 class _Torch(_Library):
     name, module = "torch", "torch"
@@ -189,6 +203,11 @@ class _Torch(_Library):
 
     def devices(self, lib):
         return ["cpu"] + [f"cuda:{i}" for i in range(lib.cuda.device_count())]
+
+    def uniforms(self, lib, device, seed, shapes, dtype):
+        generator = lib.Generator(device=device)
+        generator.manual_seed(seed)
+        return [lib.rand(shape, generator=generator, device=device, dtype=dtype) for shape in shapes]
 
 
 class _Strict(_Library):
@@ -284,6 +303,14 @@ class Backend:
         the result, so both are correct; ``total`` must be an array only they hold.
         """
         return operator.iadd if self._library.mutable else operator.add
+
+    def uniforms(self, seed: int, shapes, dtype) -> list:
+        """Uniform [0, 1) arrays drawn on the device by the library's own generator (opt-in dropout masks).
+
+        Fast, but the numbers differ from library to library (and from the host
+        generator); BackendError where the library has none (array_api_strict).
+        """
+        return self._library.uniforms(self._module, self.device, seed, shapes, dtype)
 
     def compile(self, fn):
         """The one hook through which the training loop lets the backend compile its steps.

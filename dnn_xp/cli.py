@@ -21,11 +21,13 @@ import numpy as np
 from . import __version__
 from .activations import ACTIVATIONS
 from .backend import BACKENDS, DTYPES, ENV_VAR, BackendError, describe_backends, resolve_backend, to_numpy
-from .datasets import circles, load_cat, load_csv, load_npz, moons, planar_flower
+from .datasets import circles, digits, load_cat, load_csv, load_football, load_npz, moons, planar_flower, spirals
 from .initializers import SCHEMES
 from .losses import OUTPUTS
 from .network import Network
+from .optimizers import OPTIMIZERS
 from .saving import read_model
+from .schedules import SCHEDULES
 
 PROG = "dnn-xp"
 BAD_INPUT = 2
@@ -35,9 +37,11 @@ GENERATED = {
     "flower": planar_flower,
     "moons": lambda: moons(n_samples=400, noise=0.2, random_state=1),
     "circles": lambda: circles(n_samples=400, noise=0.1, factor=0.5, random_state=1),
+    "spirals": lambda: spirals(n_per_class=100, classes=3, seed=0),
 }
 FILE_FORMATS = ("npz", "csv")
-DATASETS = (*GENERATED, "cat", *FILE_FORMATS)
+DATASETS = (*GENERATED, "digits", "football", "cat", *FILE_FORMATS)
+DIGITS_TEST_FRACTION, SPLIT_SEED = 0.2, 0
 
 
 class UsageError(ValueError):
@@ -110,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(train)
     model = train.add_argument_group("model")
     model.add_argument("--layers", type=_layer_list, metavar="N0,N1,...,NL",
-                       help="layer sizes ending with 1. A list starting with the data's feature count is "
+                       help="layer sizes ending with 1 (with --output softmax: the number of classes). A list starting with the data's feature count is "
                             "the full list (12288,20,7,5,1); any other list is the hidden and output "
                             "sizes only (20,7,5,1), the feature count is put in front. A first entry "
                             "within 10%% of the feature count but not equal to it is an error (a "
@@ -128,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--checkpoint", metavar="FILE.npz",
                      help="save progress to FILE while training, and resume from it if it exists")
     fit.add_argument("--checkpoint-every", type=_positive_int, metavar="N", help="default: --record-every")
+    _training_options(train)
     _backend_options(train).add_argument("--dtype", choices=DTYPES, default="float64", help="default: float64")
     outputs = train.add_argument_group("output")
     outputs.add_argument("--save", metavar="FILE.npz", help="save the trained model")
@@ -173,6 +178,54 @@ def _describe(recipe: Recipe) -> str:
     return (f"layers [n_x, {sizes}, 1], hidden {recipe.hidden}, init {recipe.init}, seed {recipe.seed}, "
             f"learning rate {recipe.learning_rate}, {recipe.iterations} iterations, cost every "
             f"{recipe.record_every}")
+
+
+def _training_options(parser):
+    """Optimizers, mini-batches, schedules, regularization and early stopping (``Network.fit``'s options)."""
+    group = parser.add_argument_group("training options")
+    group.add_argument("--optimizer", choices=tuple(k for k in OPTIMIZERS if k != "sgd"), default="gd",
+                       help="default: gd (gradient descent)")
+    group.add_argument("--batch-size", type=_positive_int, metavar="N",
+                       help="mini-batches of N examples, shuffled every epoch (needs --epochs; default: full batch)")
+    group.add_argument("--epochs", type=_positive_int, metavar="N",
+                       help="passes over the data with --batch-size; --record-every then counts epochs")
+    group.add_argument("--l2", type=_non_negative_float, default=0.0, metavar="L",
+                       help="L2 regularization strength (the course's lambd; default: 0)")
+    group.add_argument("--keep-prob", type=_probability, default=1.0, metavar="P",
+                       help="inverted dropout on the hidden layers: keep each unit with probability P (default: 1)")
+    group.add_argument("--lr-schedule", choices=tuple(SCHEDULES), default="constant",
+                       help="learning-rate decay per epoch (default: constant)")
+    group.add_argument("--decay-rate", type=_positive_float, metavar="R",
+                       help="the schedule's decay rate (exponential: its factor per epoch, at most 1)")
+    group.add_argument("--validation-split", type=_fraction, metavar="F",
+                       help="hold out a seeded fraction F of the training examples to watch while training")
+    group.add_argument("--patience", type=_positive_int, metavar="N",
+                       help="stop after N records without a lower validation cost and keep the best weights "
+                            "(needs --validation-split)")
+
+
+def _fit_options(args) -> dict:
+    """``Network.fit`` keyword arguments from the training options (validation data excepted)."""
+    if args.patience is not None and args.validation_split is None:
+        raise UsageError("--patience needs --validation-split F, the held-out data it watches")
+    if (args.batch_size is None) != (args.epochs is None):
+        raise UsageError("--batch-size and --epochs go together: mini-batches of N examples for E passes")
+    if args.decay_rate is not None and args.lr_schedule == "constant":
+        raise UsageError("--decay-rate goes with --lr-schedule inverse_time, staircase or exponential")
+    return dict(optimizer=args.optimizer, batch_size=args.batch_size, epochs=args.epochs, l2=args.l2,
+                keep_prob=args.keep_prob, schedule=args.lr_schedule if args.decay_rate is None else
+                SCHEDULES[args.lr_schedule](args.decay_rate), patience=args.patience)
+
+
+def _held_out(X, Y, fraction: float):
+    """``(X_train, Y_train), (X_val, Y_val)``: a seeded random ``fraction`` of the columns held out."""
+    order = np.random.RandomState(SPLIT_SEED).permutation(X.shape[1])
+    count = int(round(fraction * X.shape[1]))
+    if not 0 < count < X.shape[1]:
+        raise UsageError(f"--validation-split {fraction} of {X.shape[1]} examples leaves no validation or no "
+                         f"training examples")
+    val, train = order[:count], order[count:]
+    return (X[:, train], Y[:, train]), (X[:, val], Y[:, val])
 
 
 def _data_options(parser, split=False):
@@ -226,6 +279,26 @@ _positive_int = _positive(int, "integer")
 _positive_float = _positive(float, "number")
 
 
+def _float_in(accepts, what: str):
+    """An argparse type: a float for which ``accepts(value)`` holds, else an error saying ``what`` is wanted."""
+
+    def parse(text: str):
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not accepts(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    return parse
+
+
+_non_negative_float = _float_in(lambda v: 0 <= v < float("inf"), "a number >= 0")
+_probability = _float_in(lambda v: 0 < v <= 1, "a probability in (0, 1]")
+_fraction = _float_in(lambda v: 0 < v < 1, "a fraction strictly between 0 and 1")
+
+
 def _init_scheme(text: str):
     if text in SCHEMES:
         return text
@@ -249,8 +322,13 @@ def run_train(args) -> int:
     X, Y = data.splits["train"]
     if Y is None:
         raise UsageError(f"{data.source} has no labels (an array Y); training needs them")
+    options = _fit_options(args)
+    if args.validation_split is not None:
+        (X, Y), validation = _held_out(X, Y, args.validation_split)
+        options["validation"] = validation
     recipe = DEEP_CAT if data.kind == "cat" else PLANAR
-    dims = layer_dims(args.layers, X.shape[0], recipe)
+    outputs = _classes(Y) if args.output == "softmax" else 1
+    dims = layer_dims(args.layers, X.shape[0], recipe, outputs)
     hidden = args.hidden or recipe.hidden
     init = recipe.init if args.init is None else args.init
     seed = recipe.seed if args.seed is None else args.seed
@@ -264,7 +342,11 @@ def run_train(args) -> int:
               for name, split in data.splits.items()]
     say(f"data: {data.source}, {', '.join(counts)}, {X.shape[0]} features")
     say(f"model: layers {dims}, hidden {hidden}, output {args.output}, init {init}, seed {seed}")
-    say(f"training: learning rate {learning_rate}, {iterations} iterations")
+    length = f"{args.epochs} epochs of batches of {args.batch_size}" if args.batch_size else f"{iterations} iterations"
+    extras = [f"optimizer {args.optimizer}"] * (args.optimizer != "gd") + [f"l2 {args.l2}"] * bool(args.l2) + \
+        [f"keep_prob {args.keep_prob}"] * (args.keep_prob < 1) + [f"schedule {options['schedule']!r}"] * \
+        (args.lr_schedule != "constant")
+    say(f"training: learning rate {learning_rate}, {', '.join([length, *extras])}")
     say(net.summary())
     checkpoint = {}
     if args.checkpoint:
@@ -274,8 +356,13 @@ def run_train(args) -> int:
             say(f"resuming from {args.checkpoint}")
     interactive = sys.stderr.isatty()
     history = net.fit(X, Y, learning_rate, iterations, record_every, print_cost=not args.quiet and not interactive,
-                      progress=not args.quiet and interactive, **checkpoint)
-    for name, (X_split, Y_split) in data.splits.items():
+                      progress=not args.quiet and interactive, **checkpoint, **options)
+    splits = {"train": (X, Y), **({"validation": options["validation"]} if "validation" in options else {}),
+              **{k: v for k, v in data.splits.items() if k != "train"}}
+    if history.best_iteration is not None and args.patience is not None:
+        say(f"early stopping: kept the weights of {'epoch' if args.batch_size else 'iteration'} "
+            f"{history.best_iteration}, the lowest validation cost")
+    for name, (X_split, Y_split) in splits.items():
         _report(net, name, X_split, Y_split, cost=not net.output.classifies)
     if args.save:
         net.save(args.save)
@@ -288,21 +375,31 @@ def run_train(args) -> int:
     return 0
 
 
-def layer_dims(spec, n_x: int, recipe: Recipe) -> list[int]:
-    """``--layers`` as the full layer sizes ``[n_x, ..., 1]``.
+def _classes(Y) -> int:
+    """The number of classes of softmax labels: ids ``(1, m)`` count up to the largest, one-hot has a row each."""
+    if Y.shape[0] > 1:
+        return Y.shape[0]
+    if not (np.all(Y >= 0) and np.all(Y == np.floor(Y))):
+        raise UsageError("--output softmax needs labels that are class ids 0, 1, 2, ...")
+    return max(int(Y.max()) + 1, 2)
 
+
+def layer_dims(spec, n_x: int, recipe: Recipe, outputs: int = 1) -> list[int]:
+    """``--layers`` as the full layer sizes ``[n_x, ..., outputs]``.
+
+    ``outputs`` is the size the last layer must have (1, or the classes of a softmax).
     A list of two or more entries starting with the data's feature count ``n_x`` is the
     full list. Any other list holds the hidden and output sizes only, and ``n_x`` is put in
     front, except that a first entry within 10% of ``n_x`` but not equal to it
     (``0 < |first - n_x| <= n_x / 10``) looks like a mistyped input size and is an error
-    naming both numbers. The last entry must be 1.
+    naming both numbers.
     """
     if spec is None:
-        return [n_x, *recipe.hidden_sizes, 1]
+        return [n_x, *recipe.hidden_sizes, outputs]
     text = ",".join(map(str, spec))
-    if spec[-1] != 1:
-        raise UsageError(f"--layers {text}: the last layer must have 1 unit "
-                         f"(one label per example); got {spec[-1]}")
+    if spec[-1] != outputs:
+        what = "1 unit (one label per example)" if outputs == 1 else f"{outputs} units (one per class)"
+        raise UsageError(f"--layers {text}: the last layer must have {what}; got {spec[-1]}")
     if len(spec) >= 2 and spec[0] == n_x:
         return list(spec)
     if 0 < abs(spec[0] - n_x) <= n_x / 10:
@@ -320,8 +417,13 @@ def run_predict(args) -> int:
     name = args.split or ("test" if "test" in data.splits else "train")
     X, Y = _split(data, name)
     _check_fits(net, args.model, X, data.source)
-    values = to_numpy(net.predict_proba(X))[0]
-    if net.output.classifies:
+    probabilities = to_numpy(net.predict_proba(X))
+    values = probabilities[0]
+    if net.output.name == "softmax":
+        classes = to_numpy(net.predict(X))[0]
+        values = probabilities.max(axis=0)
+        rows = ["prediction,probability"] + [f"{int(c)},{p:.6f}" for c, p in zip(classes, values)]
+    elif net.output.classifies:
         rows = ["prediction,probability"] + [f"{int(p > 0.5)},{p:.6f}" for p in values]
     else:
         rows = ["prediction"] + [f"{p:.8g}" for p in values]
@@ -391,6 +493,18 @@ def load_data(args, n_features=None) -> Data:
     kind = _dataset_kind(args)
     if kind in GENERATED:
         return Data(kind, f"the {kind} data", {"train": GENERATED[kind]()})
+    if kind == "digits":
+        X, Y = digits()
+        order = np.random.RandomState(SPLIT_SEED).permutation(X.shape[1])
+        cut = X.shape[1] - int(round(DIGITS_TEST_FRACTION * X.shape[1]))
+        return Data(kind, "the digits data (scikit-learn)", {"train": (X[:, order[:cut]], Y[:, order[:cut]]),
+                                                            "test": (X[:, order[cut:]], Y[:, order[cut:]])})
+    if kind == "football":
+        if args.data is None:
+            raise UsageError("--dataset football needs --data FILE, the course's data.mat")
+        football = load_football(args.data)
+        return Data(kind, f"the football data in {args.data!r}",
+                    {"train": (football.train_x, football.train_y), "test": (football.val_x, football.val_y)})
     if kind == "cat":
         if args.data_dir is None:
             raise UsageError("--dataset cat needs --data-dir DIR, the folder holding train_catvnoncat.h5 "
@@ -413,8 +527,8 @@ def _dataset_kind(args) -> str:
                                  f"add --dataset npz or --dataset csv")
             return suffix
         return "cat" if args.data_dir is not None else "flower"
-    if args.data is not None and args.dataset not in FILE_FORMATS:
-        raise UsageError(f"--data FILE goes with --dataset npz or csv, not --dataset {args.dataset}")
+    if args.data is not None and args.dataset not in (*FILE_FORMATS, "football"):
+        raise UsageError(f"--data FILE goes with --dataset npz, csv or football, not --dataset {args.dataset}")
     if args.data_dir is not None and args.dataset != "cat":
         raise UsageError(f"--data-dir goes with --dataset cat, not --dataset {args.dataset}")
     return args.dataset

@@ -89,3 +89,10 @@ def one_hot(xp, Y, classes: int):
 def class_ids(xp, P, dtype):
     """The most probable class of each column of ``P: (C, m)``, as ``(1, m)`` in ``dtype``."""
     return xp.astype(xp.reshape(xp.argmax(P, axis=0), (1, P.shape[1])), dtype)
+
+
+def accuracy(xp, predicted, Y, output: str) -> float:
+    """Fraction of columns where the predictions ``(1, m)`` match the labels (one-hot ``(C, m)`` for softmax)."""
+    if output == "softmax":
+        Y = class_ids(xp, Y, predicted.dtype)
+    return int(xp.sum(xp.astype(predicted == Y, xp.int64))) / (predicted.shape[0] * predicted.shape[1])

@@ -10,7 +10,6 @@ diverging run is detected.
 from __future__ import annotations
 
 import functools
-import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +22,11 @@ from .activations import get_activation
 from .backend import DTYPES, Backend, BackendError, resolve_backend, to_numpy
 from .core import cost, forward, probabilities
 from .initializers import check_layer_dims, initial_layers
-from .losses import class_ids, get_output, one_hot
+from .losses import accuracy, class_ids, get_output, one_hot
 from .optimizers import state_arrays, state_from_arrays
 from .options import FitOptions
 from .saving import read_model, write_model
-from .training import EarlyStopping, train, train_epochs
+from .training import EarlyStopping, train, train_epochs, validation_scores
 from .validation import check_class_labels, check_count, check_labels, check_matrix, check_positive_number
 
 
@@ -214,7 +213,9 @@ class Network:
         - ``schedule``: a name or :mod:`dnn_xp.schedules` object, ``lr = schedule(learning_rate, epoch)``.
         - ``l2``: adds ``l2 / (2m) * sum(W**2)`` to the cost; ``keep_prob``: inverted
           dropout on the hidden layers (a float or one per hidden layer), masks drawn
-          on the host with ``RandomState(dropout_rng + epoch)``, the same on every backend.
+          on the host with ``RandomState(dropout_rng + epoch)``, the same on every backend;
+          ``dropout_rng="device"`` draws them with the device's generator instead (faster,
+          not reproducible across backends; not on array_api_strict).
         - ``validation=(X_val, Y_val)``: its cost (and accuracy) is recorded at the
           recorded epochs; with ``patience`` training stops after that many records
           without a new lowest validation cost, and the best weights are kept.
@@ -294,7 +295,8 @@ class Network:
             layers, opt_state, last = train_epochs(
                 layers, opt_state, X, Y, self.backend, options.recipe(self.hidden, self.output), learning_rate,
                 options.schedule, start=start, stop=stop, record_every=record_every, history=history,
-                shuffle_seed=options.shuffle_seed, mask_seed=options.dropout_seed, validate=validate,
+                shuffle_seed=options.shuffle_seed, mask_seed=options.dropout_seed,
+                device_masks=options.dropout_on_device, validate=validate,
                 stopping=stopping, print_cost=print_cost, bar=bar, checkpoint_every=checkpoint_every, save=save)
         finally:
             if bar is not None:
@@ -313,18 +315,8 @@ class Network:
             raise TypeError("validation must be a pair (X_val, Y_val) with examples as columns")
         X_val = self._inputs(validation[0], dtype_name)
         Y_val = self._labels(validation[1], X_val.shape[1], dtype_name)
-        xp, output, hidden = self.backend.xp, self.output, self.hidden
-
-        def validate(layers):
-            Z = forward(layers, X_val, hidden, xp)[0]
-            value = float(cost(Z, Y_val, output, xp))
-            if not output.classifies:
-                return value, None
-            P = probabilities(Z, output, xp)
-            predicted = class_ids(xp, P, P.dtype) if output.name == "softmax" else xp.astype(P > 0.5, P.dtype)
-            return value, _accuracy(xp, predicted, Y_val, output.name)
-
-        return validate
+        return functools.partial(validation_scores, X=X_val, Y=Y_val, hidden=self.hidden, output=self.output,
+                                 xp=self.backend.xp)
 
     def _cast(self, array, dtype_name: str):
         dtype = self.backend.dtype(dtype_name)
@@ -361,7 +353,8 @@ class Network:
         """The optimizer state and early-stopping record of the checkpoint just restored, on the device."""
         saved, self._resumed = self._resumed, None
         dtype = self._layers[0][0].dtype
-        on_device = {k: self.backend.asarray(v, dtype, k) for k, v in saved._checkpoint_arrays.items()}
+        on_device = {k: self.backend.asarray(v, dtype, k) if v.ndim else int(v)  # 0-d: a step counter
+                     for k, v in saved._checkpoint_arrays.items()}
         opt_state = state_from_arrays({k.removeprefix("optimizer."): v for k, v in on_device.items()
                                        if k.startswith("optimizer.")})
         best = saved._checkpoint.get("best")
@@ -401,7 +394,7 @@ class Network:
         if not self.output.classifies:
             raise ValueError("accuracy needs output='sigmoid' or 'softmax'; use cost() for a regression network")
         P = self.predict(X)
-        return _accuracy(self.backend.xp, P, self._labels(Y, P.shape[1], self._parameter_dtype()), self.output.name)
+        return accuracy(self.backend.xp, P, self._labels(Y, P.shape[1], self._parameter_dtype()), self.output.name)
 
     @_on_device
     def cost(self, X, Y) -> float:
@@ -466,13 +459,6 @@ class Network:
     def __repr__(self) -> str:
         return (f"Network({self.layer_dims}, hidden={self.hidden.name!r}, output={self.output.name!r}, "
                 f"backend={self.backend.name!r}, dtype={self._parameter_dtype()!r})")
-
-
-def _accuracy(xp, P, Y, output: str) -> float:
-    """Fraction of columns where the predictions ``P: (1, m)`` match the labels (one-hot for softmax)."""
-    if output == "softmax":
-        Y = class_ids(xp, Y, P.dtype)
-    return int(xp.sum(xp.astype(P == Y, xp.int64))) / math.prod(P.shape)  # exact in any dtype
 
 
 def _progress_bar(progress, total: int, start: int):

@@ -3,8 +3,8 @@
 ``init(layers, xp) -> state`` and ``update(layers, grads, state, learning_rate, xp) ->
 (layers, state)``. ``layers`` and ``grads`` are ``[(W1, b1), ..., (WL, bL)]`` with
 ``W_l: (n_l, n_{l-1})`` and ``b_l: (n_l, 1)``; biases are treated exactly like
-weights. The state is plain data (a dict of lists of device arrays, and a 0-d
-step counter for Adam), so it is saved in checkpoints, works on immutable arrays
+weights. The state is plain data (a dict of lists of device arrays, and an
+integer step counter for Adam), so it is saved in checkpoints, works on immutable arrays
 and passes through ``jax.jit``. Nothing is updated in place: every call returns new
 arrays. ``learning_rate`` is a Python float or a 0-d array.
 
@@ -20,8 +20,6 @@ Ordered by complexity, with the course's formulas (``g`` a gradient):
 from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
-
-import array_api_compat
 
 from .validation import check_positive_number
 
@@ -104,7 +102,11 @@ def rmsprop(beta=0.999, epsilon=1e-8) -> Optimizer:
 
 
 def adam(beta1=0.9, beta2=0.999, epsilon=1e-8) -> Optimizer:
-    """Adam with the course's bias correction; ``t`` (a 0-d array) counts updates across epochs.
+    """Adam with the course's bias correction; ``t`` counts updates across epochs.
+
+    ``t`` is a Python int (a 0-d integer array inside compiled code, e.g. a JAX
+    ``fori_loop``): the corrections are then host numbers, which keeps a small
+    step's overhead at that of a hand-written one.
 
     ``lr v_hat / (sqrt(s_hat) + epsilon)`` is evaluated as
     ``(lr / (1 - beta1^t)) v / (sqrt(s) / sqrt(1 - beta2^t) + epsilon)``, the same
@@ -114,19 +116,19 @@ def adam(beta1=0.9, beta2=0.999, epsilon=1e-8) -> Optimizer:
     epsilon = check_positive_number(epsilon, "epsilon")
 
     def init(layers, xp):
-        W = layers[0][0]
-        t = xp.zeros((), dtype=W.dtype, device=array_api_compat.device(W))
-        return {"v": _zeros(layers, xp), "s": _zeros(layers, xp), "t": t}
+        return {"v": _zeros(layers, xp), "s": _zeros(layers, xp), "t": 0}
 
     def update(layers, grads, state, learning_rate, xp):
         t = state["t"] + 1
         step = learning_rate / (1 - beta1 ** t)
-        root_correction = xp.sqrt(1 - beta2 ** t)
-        flat_grads = _flat(grads)
-        v = [beta1 * v + (1 - beta1) * g for v, g in zip(state["v"], flat_grads)]
-        s = [beta2 * s + (1 - beta2) * (g * g) for s, g in zip(state["s"], flat_grads)]
-        new = [p - step * vp / (xp.sqrt(sp) / root_correction + epsilon)
-               for p, vp, sp in zip(_flat(layers), v, s)]
+        root_correction = (1 - beta2 ** t) ** 0.5
+        new, v, s = [], [], []
+        for p, g, vp, sp in zip(_flat(layers), _flat(grads), state["v"], state["s"]):
+            vp = beta1 * vp + (1 - beta1) * g
+            sp = beta2 * sp + (1 - beta2) * (g * g)
+            new.append(p - step * vp / (xp.sqrt(sp) / root_correction + epsilon))
+            v.append(vp)
+            s.append(sp)
         return _pairs(new), {"v": v, "s": s, "t": t}
 
     return Optimizer("adam", init, update, {"beta1": beta1, "beta2": beta2, "epsilon": epsilon})
@@ -157,7 +159,7 @@ def state_arrays(state: dict) -> dict[str, Any]:
 
 
 def state_from_arrays(named: dict[str, Any]) -> dict:
-    """The inverse of :func:`state_arrays`."""
+    """The inverse of :func:`state_arrays` (counters such as ``t`` are saved as 0-d arrays: pass ints)."""
     state: dict = {}
     for name in sorted(named, key=lambda n: (n.split(".")[0], int(n.split(".")[1]) if "." in n else -1)):
         key, _, index = name.partition(".")

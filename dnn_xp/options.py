@@ -27,6 +27,7 @@ class FitOptions:
     keep_probs: tuple
     shuffle_seed: int
     dropout_seed: int
+    dropout_on_device: bool
     patience: int | None
 
     @classmethod
@@ -45,11 +46,15 @@ class FitOptions:
             patience = check_count(patience, "patience")
             if validation is None:
                 raise ValueError("patience needs validation=(X_val, Y_val), the data it watches")
-        for value, name in ((shuffle_seed, "shuffle_seed"), (dropout_rng, "dropout_rng")):
+        on_device = isinstance(dropout_rng, str) and dropout_rng == "device"
+        for value, name in ((shuffle_seed, "shuffle_seed"), (1 if on_device else dropout_rng, "dropout_rng")):
             if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer seed of the host generator; got {value!r}")
+                extra = ", or 'device' for the device's own generator" if name == "dropout_rng" else ""
+                raise ValueError(f"{name} must be a non-negative integer seed of the host generator{extra}; "
+                                 f"got {value!r}")
         return cls(get_optimizer(optimizer), batch_size, epochs, get_schedule(schedule), check_l2(l2),
-                   check_keep_prob(keep_prob, hidden_layers), int(shuffle_seed), int(dropout_rng), patience)
+                   check_keep_prob(keep_prob, hidden_layers), int(shuffle_seed), 1 if on_device else int(dropout_rng),
+                   on_device, patience)
 
     @property
     def plain(self) -> bool:
@@ -64,4 +69,4 @@ class FitOptions:
         """What a checkpoint of this run records, so that resuming checks it is the same run."""
         return {"optimizer": repr(self.optimizer), "batch_size": self.batch_size, "schedule": repr(self.schedule),
                 "l2": self.l2, "keep_prob": list(self.keep_probs), "shuffle_seed": self.shuffle_seed,
-                "dropout_rng": self.dropout_seed, "patience": self.patience}
+                "dropout_rng": "device" if self.dropout_on_device else self.dropout_seed, "patience": self.patience}

@@ -22,11 +22,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import array_api_compat
-
 from .backend import Backend, host_rng
 from .batching import epoch_permutation, shuffle_columns
-from .core import backward, cost, forward, train_step
+from .core import backward, cost, forward, probabilities, train_step
+from .losses import accuracy, class_ids
 from .optimizers import Optimizer
 from .regularization import add_l2_gradients, draw_masks, l2_cost
 
@@ -169,21 +168,21 @@ def run_epoch(layers, opt_state, X, Y, masks, learning_rate, *, recipe: Recipe, 
     def batch_masks(part):
         return None if mask_parts is None else [None if p is None else part(p) for p in mask_parts]
 
-    def add(total, term):
-        return term if total is None else total + term
+    def batch(current, state, k):
+        return batch_step(current, state, X_full[:, k, :], Y_full[:, k, :], learning_rate,
+                          batch_masks(lambda p: p[0][:, k, :]), recipe=recipe, xp=xp, record=record)
 
     def step(carry):
         current, state, k, total = carry
-        current, state, J = batch_step(current, state, X_full[:, k, :], Y_full[:, k, :], learning_rate,
-                                       batch_masks(lambda p: p[0][:, k, :]), recipe=recipe, xp=xp, record=record)
-        return current, state, k + 1, add(total, J) if record else total
+        current, state, J = batch(current, state, k)
+        return current, state, k + 1, (total + J if record else total)
 
-    zero = xp.zeros((), dtype=X.dtype, device=array_api_compat.device(X)) if record else None
-    layers, opt_state, _, total = repeat(count, step, (layers, opt_state, 0, zero))
+    layers, opt_state, total = batch(layers, opt_state, 0)  # the first outside: its cost starts the sum
+    layers, opt_state, _, total = repeat(count - 1, step, (layers, opt_state, 1, total))
     if tail:
         layers, opt_state, J = batch_step(layers, opt_state, X_tail, Y_tail, learning_rate,
                                           batch_masks(lambda p: p[1]), recipe=recipe, xp=xp, record=record)
-        total = add(total, J) if record else total
+        total = total + J if record else total
     return layers, opt_state, (total / m if record else None)
 
 
@@ -192,6 +191,17 @@ def compiled_epochs(backend: Backend, recipe: Recipe) -> dict[bool, Callable]:
     ``run[record](layers, opt_state, X, Y, masks, learning_rate)``."""
     return {record: backend.compile(functools.partial(run_epoch, recipe=recipe, xp=backend.xp, record=record))
             for record in (False, True)}
+
+
+def validation_scores(layers, *, X, Y, hidden, output, xp) -> tuple[float, float | None]:
+    """The cost (no L2 term) and, for classifiers, the accuracy of ``layers`` on held-out ``X``, ``Y``."""
+    Z = forward(layers, X, hidden, xp)[0]
+    value = float(cost(Z, Y, output, xp))
+    if not output.classifies:
+        return value, None
+    P = probabilities(Z, output, xp)
+    predicted = class_ids(xp, P, P.dtype) if output.name == "softmax" else xp.astype(P > 0.5, P.dtype)
+    return value, accuracy(xp, predicted, Y, output.name)
 
 
 @dataclass
@@ -215,14 +225,14 @@ class EarlyStopping:
 
 def train_epochs(layers, opt_state, X, Y, backend: Backend, recipe: Recipe, learning_rate: float, schedule, *,
                  start: int, stop: int, record_every: int, history, shuffle_seed: int, mask_seed: int,
-                 validate: Callable | None = None, stopping: EarlyStopping | None = None, print_cost=False,
+                 device_masks: bool = False, validate: Callable | None = None, stopping: EarlyStopping | None = None, print_cost=False,
                  bar=None, checkpoint_every: int | None = None, save: Callable | None = None):
     """Epochs ``start .. stop - 1`` of the general loop; returns ``(layers, opt_state, last epoch run)``.
 
     Per epoch, on the host: the learning rate ``schedule(learning_rate, epoch)``, the
     permutation (with a ``batch_size``; see :mod:`dnn_xp.batching`) and the dropout
-    masks (``RandomState(mask_seed + epoch)``, see :func:`dnn_xp.regularization.draw_masks`);
-    each crosses to the device once. At recorded epochs (multiples of ``record_every``
+    masks (``RandomState(mask_seed + epoch)``, see :func:`dnn_xp.regularization.draw_masks`;
+    with ``device_masks`` the device's own generator draws them instead); each crosses to the device once. At recorded epochs (multiples of ``record_every``
     and the last) the epoch cost is read and ``validate(layers) -> (cost, accuracy)``,
     when given, feeds ``history`` and ``stopping``, which may end the run early.
     With ``checkpoint_every``, ``save(layers, opt_state, epoch + 1)`` runs after each multiple.
@@ -238,10 +248,8 @@ def train_epochs(layers, opt_state, X, Y, backend: Backend, recipe: Recipe, lear
         if recipe.batch_size is not None:
             permutation = backend.asarray(epoch_permutation(shuffle_seed, epoch, m), name="permutation")
             Xe, Ye = shuffle_columns((X, Y), permutation, backend.xp)
-        masks = None
-        if recipe.drops:
-            masks = [None if D is None else backend.asarray(D, X.dtype, "dropout mask")
-                     for D in draw_masks(host_rng(mask_seed + epoch), hidden_sizes, m, recipe.keep_probs)]
+        masks = _epoch_masks(backend, mask_seed + epoch, device_masks, hidden_sizes, m, recipe.keep_probs,
+                             X.dtype) if recipe.drops else None
         layers, opt_state, J = run[record](layers, opt_state, Xe, Ye, masks, schedule(learning_rate, epoch))
         stop_now = False
         if record:
@@ -267,3 +275,13 @@ def train_epochs(layers, opt_state, X, Y, backend: Backend, recipe: Recipe, lear
         if checkpoint_every and (epoch + 1) % checkpoint_every == 0 and epoch + 1 < stop:
             save(layers, opt_state, epoch + 1)
     return layers, opt_state, epoch
+
+
+def _epoch_masks(backend: Backend, seed: int, on_device: bool, sizes, m: int, keep_probs, dtype) -> list:
+    """One epoch's 0/1 dropout masks ``(n_l, m)`` on the device (``None`` for layers that keep every unit)."""
+    if not on_device:
+        return [None if D is None else backend.asarray(D, dtype, "dropout mask")
+                for D in draw_masks(host_rng(seed), sizes, m, keep_probs)]
+    dropped = [(n, p) for n, p in zip(sizes, keep_probs) if p < 1]
+    draws = iter(backend.uniforms(seed, [(n, m) for n, _ in dropped], dtype))
+    return [None if p == 1 else backend.xp.astype(next(draws) < p, dtype) for p in keep_probs]

@@ -263,7 +263,7 @@ BAD_INPUT = [
     (["train", "--data", "{bad}/labels.npz"], "Y must hold labels 0 or 1 for output='sigmoid'"),
     (["train", "--data", "{bad}/data.txt"], "cannot tell the format of '{bad}/data.txt' from its name"),
     (["train", "--dataset", "csv"], "--dataset csv needs --data FILE"),
-    (["train", "--dataset", "moons", "--data", "{bad}/nan.csv"], "--data FILE goes with --dataset npz or csv"),
+    (["train", "--dataset", "moons", "--data", "{bad}/nan.csv"], "--data FILE goes with --dataset npz, csv or football"),
     (["train", "--dataset", "cat"], "--dataset cat needs --data-dir DIR"),
     (["train", "--data-dir", "{bad}/empty"], "train_catvnoncat.h5' is missing"),
     (["train", "--data-dir", "{bad}/absent"], "is not a folder"),

@@ -278,3 +278,17 @@ def test_an_optimizer_object_is_taken_as_it_is():
     a.fit(X, Y, learning_rate=0.01, optimizer=optimizers.adam(beta1=0.5), num_iterations=5, progress=False)
     b.fit(X, Y, learning_rate=0.01, optimizer="adam", num_iterations=5, progress=False)
     assert not np.array_equal(a.parameters["W1"], b.parameters["W1"])
+
+
+@pytest.mark.parametrize("backend, device", [("numpy", None), ("torch", "cpu")])
+def test_device_dropout_masks_are_seeded_and_drop(backend, device):
+    pytest.importorskip(backend)
+    runs = [_heavy_run(backend, device, dropout_rng="device")[1].costs for _ in range(2)]
+    host = _heavy_run(backend, device)[1].costs
+    assert runs[0] == runs[1] and runs[0] != host
+    assert np.isfinite(runs[0]).all()
+
+
+def test_device_dropout_is_refused_where_there_is_no_device_generator():
+    with pytest.raises(dnn_xp.BackendError, match="no device random generator"):
+        _heavy_run("array_api_strict", "device1", dropout_rng="device")
