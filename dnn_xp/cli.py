@@ -114,11 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(train)
     model = train.add_argument_group("model")
     model.add_argument("--layers", type=_layer_list, metavar="N0,N1,...,NL",
-                       help="layer sizes ending with 1 (with --output softmax: the number of classes). A list starting with the data's feature count is "
-                            "the full list (12288,20,7,5,1); any other list is the hidden and output "
-                            "sizes only (20,7,5,1), the feature count is put in front. A first entry "
-                            "within 10%% of the feature count but not equal to it is an error (a "
-                            "mistyped input size)")
+                       help="layer sizes ending with 1 (with --output softmax: the number of classes). "
+                            "A list starting with the data's feature count is the full list "
+                            "(12288,20,7,5,1); any other list is the hidden and output sizes only "
+                            "(20,7,5,1), the feature count is put in front. A first entry within 10%% "
+                            "of the feature count but not equal to it is an error (a mistyped input size)")
     model.add_argument("--hidden", choices=tuple(ACTIVATIONS), help="hidden activation")
     model.add_argument("--output", choices=tuple(OUTPUTS), default="sigmoid",
                        help="output layer and cost (default: sigmoid)")

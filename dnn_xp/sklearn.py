@@ -80,19 +80,21 @@ class _DNNEstimator(BaseEstimator):
             return own.name, own.device
         return self.backend, self.device
 
-    def _namespace_of(self, X) -> str:
-        return backend_of(X).name if sklearn.get_config()["array_api_dispatch"] else "numpy"
+    @staticmethod
+    def _place(X) -> tuple[str, str]:
+        """``(library, device)`` of ``X`` as array_api_dispatch sees it; NumPy when dispatch is off."""
+        if not sklearn.get_config()["array_api_dispatch"]:
+            return "numpy", "None"
+        own = backend_of(X)
+        return own.name, str(own.device)
 
     def _check_same_namespace(self, X, method: str) -> None:
         """Under array_api_dispatch, refuse inputs of another namespace or device than ``fit`` had."""
-        if not sklearn.get_config()["array_api_dispatch"]:
-            return
-        found, fitted = backend_of(X), self._fit_input_
-        if (found.name, str(found.device)) != fitted:
+        found, fitted = self._place(X), self._fit_input_
+        if found != fitted:
             raise ValueError(
                 f"Inputs passed to {type(self).__name__}.{method}() must use the same namespace and device "
-                f"as those passed to fit(): fit had {fitted[0]} on {fitted[1]}, this call "
-                f"{found.name} on {found.device}"
+                f"as those passed to fit(): fit had {fitted[0]} on {fitted[1]}, this call {found[0]} on {found[1]}"
             )
 
     def _columns(self, X):
@@ -120,7 +122,8 @@ class _DNNEstimator(BaseEstimator):
         try:
             sizes = tuple(sizes)
         except TypeError:
-            raise TypeError(f"hidden_layer_sizes must be a tuple of positive ints; got {self.hidden_layer_sizes!r}") from None
+            raise TypeError(f"hidden_layer_sizes must be a tuple of positive ints; "
+                            f"got {self.hidden_layer_sizes!r}") from None
         if any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0 for n in sizes):
             raise ValueError(f"hidden_layer_sizes must be positive ints; got {self.hidden_layer_sizes!r}")
         for name in ("epochs", "patience"):
@@ -133,6 +136,7 @@ class _DNNEstimator(BaseEstimator):
         sizes = self._check_hyperparameters()
         backend, device = self._where(X)
         self._seed_ = self._draw_seed()
+        self._fit_input_ = self._place(X)
         self.n_iter_ = 0
         return Network([X.shape[1], *sizes, n_out], hidden=self.activation, output=output, init=self.init,
                        seed=self._seed_, backend=backend, device=device, dtype=self.dtype)
@@ -258,8 +262,6 @@ class DNNClassifier(ClassifierMixin, _DNNEstimator):
             raise ValueError(f"DNNClassifier needs at least 2 classes in y; got 1 class ({self.classes_[0]!r})")
         binary = len(self.classes_) == 2
         self.network_ = self._new_network(X, 1 if binary else len(self.classes_), "sigmoid" if binary else "softmax")
-        self._fit_input_ = (backend_of(X).name, str(backend_of(X).device)) \
-            if sklearn.get_config()["array_api_dispatch"] else ("numpy", "None")
 
     def _encode(self, labels: np.ndarray) -> np.ndarray:
         """Host labels as the network's targets: ``(1, m)`` of 0/1, or one-hot ``(C, m)``."""
@@ -333,8 +335,6 @@ class DNNRegressor(RegressorMixin, _DNNEstimator):
     def _start(self, X, y) -> None:
         self._single_output_ = len(y.shape) == 1
         self.network_ = self._new_network(X, 1 if self._single_output_ else y.shape[1], "identity")
-        self._fit_input_ = (backend_of(X).name, str(backend_of(X).device)) \
-            if sklearn.get_config()["array_api_dispatch"] else ("numpy", "None")
 
     def _targets(self, y):
         """``y`` as ``(k, n_samples)``, on the network's device (or the host, which fit moves once)."""
