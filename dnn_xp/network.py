@@ -624,11 +624,12 @@ class Network:
 
     def to_onnx(self, path) -> Path:
         """Write the inference graph to ``path`` as ONNX (needs ``onnx``): ``X: (N, n_x)`` rows in,
-        ``(N, n_L)`` out; see :mod:`dnn_xp.onnx_export`. Returns the path."""
+        ``(N, n_L)`` out, standardized first as :meth:`standardize` set; see :mod:`dnn_xp.onnx_export`.
+        Returns the path."""
         from .onnx_export import network_to_onnx, save_onnx
 
         layers = [(to_numpy(W), to_numpy(b)) for W, b in self._layers]
-        return save_onnx(network_to_onnx(layers, self.hidden.name, self.output.name), path)
+        return save_onnx(network_to_onnx(layers, self.hidden.name, self.output.name, self.input_scaling), path)
 
     def __repr__(self) -> str:
         return (f"Network({self.layer_dims}, hidden={self.hidden.name!r}, output={self.output.name!r}, "

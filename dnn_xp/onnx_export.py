@@ -5,7 +5,9 @@ expects) and returns ``(N, n_out)``: the probabilities for a sigmoid or softmax
 output (named ``probabilities``), the regression values for an identity output
 (named ``predictions``). Each layer is one ``Gemm(A, W, b, transB=1)``, i.e.
 ``A @ W.T + b`` with the course's ``W_l: (n_l, n_{l-1})`` stored as it is, followed
-by its activation. Tensors are in the model's dtype (float32 or float64); opset 17.
+by its activation. A model that standardizes its inputs (``mean``, ``scale``) first
+computes ``(X - mean) / scale``, as the network does. Tensors are in the model's dtype
+(float32 or float64); opset 17.
 """
 
 from __future__ import annotations
@@ -50,10 +52,11 @@ def output_name(output: str) -> str:
     return "predictions" if output == "identity" else "probabilities"
 
 
-def network_nodes(layers, hidden: str, output: str, prefix: str = ""):
+def network_nodes(layers, hidden: str, output: str, prefix: str = "", scaling=None):
     """The nodes and weights computing a network's output from the graph input ``X``.
 
-    ``layers`` are host arrays ``[(W1: (n_1, n_0), b1: (n_1, 1)), ...]``. Returns
+    ``layers`` are host arrays ``[(W1: (n_1, n_0), b1: (n_1, 1)), ...]``; ``scaling`` is
+    ``None`` or the host ``(mean, scale)``, each ``(n_0, 1)``, applied to ``X`` first. Returns
     ``(nodes, initializers, name)`` where ``name`` is the tensor holding ``(N, n_L)``.
     """
     require_onnx()
@@ -63,6 +66,14 @@ def network_nodes(layers, hidden: str, output: str, prefix: str = ""):
         if name not in table:
             raise ValueError(f"{kind}={name!r} has no ONNX export; exportable: {', '.join(table)}")
     nodes, weights, A = [], [], "X"
+    if scaling is not None:
+        dtype = layers[0][0].dtype
+        for name, values in zip(("mean", "scale"), scaling):
+            weights.append(numpy_helper.from_array(np.asarray(values, dtype).reshape(-1), f"{prefix}{name}"))
+        nodes += [helper.make_node("Sub", ["X", f"{prefix}mean"], [f"{prefix}centered"], name=f"{prefix}center"),
+                  helper.make_node("Div", [f"{prefix}centered", f"{prefix}scale"], [f"{prefix}X_scaled"],
+                                   name=f"{prefix}standardize")]
+        A = f"{prefix}X_scaled"
     slope = []
     if hidden == "leaky_relu" and len(layers) > 1:
         weights.append(numpy_helper.from_array(np.full(1, LEAKY_SLOPE, layers[0][0].dtype), f"{prefix}slope"))
@@ -102,12 +113,13 @@ def tensor_info(name: str, dtype: np.dtype, columns: int | None):
     return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(np.dtype(dtype)), ["N", columns])
 
 
-def network_to_onnx(layers, hidden: str, output: str):
-    """The ``ModelProto`` of a network given by host ``layers``, ``hidden`` and ``output`` names."""
+def network_to_onnx(layers, hidden: str, output: str, scaling=None):
+    """The ``ModelProto`` of a network given by host ``layers``, ``hidden`` and ``output`` names,
+    standardizing ``X`` first when ``scaling`` is its host ``(mean, scale)``."""
     dtype = layers[0][0].dtype
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"ONNX export needs float32 or float64 parameters; got {dtype}")
-    nodes, weights, result = network_nodes(layers, hidden, output)
+    nodes, weights, result = network_nodes(layers, hidden, output, scaling=scaling)
     dims = [layers[0][0].shape[1]] + [W.shape[0] for W, _ in layers]
     doc = f"dnn_xp network {dims}, hidden {hidden}, output {output}; X: (N, {dims[0]}), examples as rows"
     return make_model(nodes, weights, [tensor_info("X", dtype, dims[0])],

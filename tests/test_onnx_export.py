@@ -123,3 +123,20 @@ def test_cli_export_writes_a_graph_that_reproduces_the_saved_model(tmp_path, cap
 def test_cli_export_of_a_missing_model_is_one_error_line(tmp_path, capsys):
     assert main(["export", "--model", str(tmp_path / "absent.npz"), "--onnx", str(tmp_path / "m.onnx")]) == 2
     assert capsys.readouterr().err == f"dnn-xp: error: model file {str(tmp_path / 'absent.npz')!r} does not exist\n"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_standardizing_model_exports_its_scaling_and_keeps_it_through_a_save(tmp_path, dtype):
+    net = _random_network("tanh", "softmax", dtype)
+    features = np.random.default_rng(2).standard_normal((5, 200)) * [[1], [10], [0.1], [3], [50]] + 40
+    net.standardize(features.astype(dtype))
+    net.save(tmp_path / "m.npz")
+    loaded = dnn_xp.Network.load(tmp_path / "m.npz")
+    X_rows = (_rows(5, "float64") * 10 + 40).astype(dtype)
+    expected = dnn_xp.to_numpy(loaded.predict_proba(X_rows.T)).T
+    result = _run(loaded.to_onnx(tmp_path / "m.onnx"), X_rows)
+    np.testing.assert_allclose(result, expected, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+    unscaled = dnn_xp.to_numpy(_random_network("tanh", "softmax", dtype).predict_proba(X_rows.T)).T
+    assert np.abs(unscaled - expected).max() > 0.1  # the scaling matters on these inputs
+    names = [node.op_type for node in onnx.load(tmp_path / "m.onnx").graph.node]
+    assert names[:3] == ["Sub", "Div", "Gemm"]
