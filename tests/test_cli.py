@@ -104,8 +104,8 @@ def test_train_flags_shape_the_model(capsys, tmp_path):
     assert code == 0
     assert out[2:4] == ["model: layers [2, 6, 3, 1], hidden relu, output sigmoid, init he, seed 3",
                         "training: learning rate 0.5, 40 iterations"]
-    assert [line.split(":")[0] for line in after_summary(out)[:3]] == ["Cost after iteration 0", "Cost after iteration 20",
-                                                        "Cost after iteration 39"]
+    assert [line.split(":")[0] for line in after_summary(out)[:3]] == [
+        "Cost after iteration 0", "Cost after iteration 20", "Cost after iteration 39"]
     net = Network.load(model)
     assert net.layer_dims == [2, 6, 3, 1] and net.hidden.name == "relu" and net.iterations_trained == 40
     assert to_numpy(net.parameters["W1"]).dtype == np.float32
