@@ -1,4 +1,4 @@
-"""The ``dnn-xp`` command (also ``python -m dnn_xp``): train, predict, evaluate, info.
+"""The ``dnn-xp`` command (also ``python -m dnn_xp``): train, predict, evaluate, export, info.
 
 Results go to stdout as ``name: value`` lines (``train accuracy: 0.9050``).
 Exit codes: 0 on success; 2 for bad input, with one line
@@ -30,7 +30,7 @@ from .initializers import SCHEMES
 from .losses import OUTPUTS
 from .network import Network, TrainingWarning
 from .optimizers import OPTIMIZERS
-from .saving import write_text
+from .saving import read_model, write_text
 from .schedules import SCHEDULES
 
 PROG = "dnn-xp"
@@ -159,6 +159,11 @@ INFO_EXAMPLES = """\
 examples:
   dnn-xp info
   DNN_XP_BACKEND=cupy dnn-xp info                         does the default backend work here?
+  dnn-xp info --model moons.npz                           a saved model's summary and metadata
+"""
+EXPORT_EXAMPLES = """\
+examples:
+  dnn-xp export --model moons.npz --onnx moons.onnx
 """
 
 
@@ -189,10 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default: off)")
     model = train.add_argument_group("model")
     model.add_argument("--layers", type=_layer_list, metavar="N0,N1,...,NL",
-                       help="layer sizes, e.g. 12288,20,7,5,1; the input size may be left out (it is put "
-                            "first when the first entry differs from the data's feature count); the last "
-                            "is the number of outputs, one per label column (default: n_x,4,1; for cat "
-                            "12288,20,7,5,1)")
+                       help="layer sizes; the last is the number of outputs, one per label column (with "
+                            "--output softmax: the number of classes). A list starting with the data's feature "
+                            "count is the full list (12288,20,7,5,1); any other list is the hidden and output "
+                            "sizes only (20,7,5,1), the feature count is put in front. A first entry within 10%% "
+                            "of the feature count but not equal to it is an error (a mistyped input size) "
+                            "(default: n_x,4,1; for cat 12288,20,7,5,1)")
     model.add_argument("--hidden", choices=tuple(ACTIVATIONS),
                        help=f"hidden activation (default: {PLANAR.hidden}; for cat {DEEP_CAT.hidden})")
     model.add_argument("--output", choices=tuple(OUTPUTS), default="sigmoid",
@@ -252,11 +259,25 @@ def build_parser() -> argparse.ArgumentParser:
     _backend_options(evaluate)
     evaluate.set_defaults(command=run_evaluate)
 
+    export = commands.add_parser("export", help="write a saved model's inference graph as ONNX",
+                                 description="Write the inference graph of a saved model as ONNX (opset 17): "
+                                             "input X of shape (N, n_x), examples as rows; output the "
+                                             "probabilities (N, n_out), or the predictions of a regression "
+                                             'model. Needs pip install "dnn_xp[onnx]".',
+                                 epilog=EXPORT_EXAMPLES)
+    _model_option(export)
+    export.add_argument("--onnx", required=True, metavar="FILE.onnx", help="the ONNX file to write (required)")
+    export.set_defaults(command=run_export)
+
     info = commands.add_parser(
-        "info", help="list the backends, whether each is usable, and their devices",
+        "info", help="list the backends, whether each is usable, and their devices; with --model, describe "
+                     "a saved model",
         description=f"List each backend (installed? usable? devices), whether plots work, and what the "
                     f"default backend (${ENV_VAR}, else numpy) resolves to here. Always exits 0.",
         epilog=INFO_EXAMPLES)
+    info.add_argument("--model", metavar="FILE.npz",
+                      help="print this saved model's summary (layers, parameters, dtype) and metadata instead "
+                           "(default: none)")
     info.set_defaults(command=run_info)
     return parser
 
@@ -465,6 +486,7 @@ def run_train(args) -> int:
         [f"keep_prob {args.keep_prob}"] * (args.keep_prob < 1) + [f"schedule {options['schedule']!r}"] * \
         (args.lr_schedule != "constant")
     say(f"training: learning rate {learning_rate}, {', '.join([length, *extras])}")
+    say(net.summary())
     checkpoint = {}
     if args.checkpoint:
         every = record_every if args.checkpoint_every is None else args.checkpoint_every
@@ -547,19 +569,30 @@ def _classes(Y) -> int:
 
 
 def layer_dims(spec, n_x: int, n_y: int, recipe: Recipe, softmax: bool = False) -> list[int]:
-    """``--layers`` as full layer sizes: the data's input size is put first unless already there.
+    """``--layers`` as the full layer sizes ``[n_x, ..., n_y]``.
 
     The last entry is the number of outputs, which must be ``n_y``: the data's label count
-    per example, or the number of classes of a softmax.
+    per example, or the number of classes of a softmax. A list of two or more entries
+    starting with the data's feature count ``n_x`` is the full list. Any other list holds
+    the hidden and output sizes only, and ``n_x`` is put in front, except that a first entry
+    within 10% of ``n_x`` but not equal to it (``0 < |first - n_x| <= n_x / 10``) looks like
+    a mistyped input size and is an error naming both numbers.
     """
     if spec is None:
         return [n_x, *recipe.hidden_sizes, n_y]
+    text = ",".join(map(str, spec))
     if spec[-1] != n_y:
         per = ("one per class" if softmax else "the data has one label per example" if n_y == 1
                else f"the data has {n_y} labels per example")
-        raise UsageError(f"--layers {','.join(map(str, spec))}: the last layer must have {n_y} "
+        raise UsageError(f"--layers {text}: the last layer must have {n_y} "
                          f"unit{'s' if n_y > 1 else ''} ({per}); got {spec[-1]}")
-    return list(spec) if spec[0] == n_x else [n_x, *spec]
+    if len(spec) >= 2 and spec[0] == n_x:
+        return list(spec)
+    if 0 < abs(spec[0] - n_x) <= n_x / 10:
+        raise UsageError(f"--layers {text}: the first entry {spec[0]} is close to but not the data's {n_x} "
+                         f"features; start the list with {n_x} for the full list, or write "
+                         f"{n_x},{text} for a first hidden layer of {spec[0]} units")
+    return [n_x, *spec]
 
 
 def _check_label_values(data, output: str) -> None:
@@ -668,6 +701,14 @@ def _report(net: Network, name: str, X, Y, cost: bool) -> None:
         print(f"{prefix}cost: {net.cost(X, Y):.6f}")
     if net.output.classifies:
         print(f"{prefix}accuracy: {net.accuracy(X, Y):.4f}")
+
+
+# ---------------------------------------------------------------------- export
+def run_export(args) -> int:
+    _check_folder(args.onnx, "--onnx")
+    Network.load(args.model).to_onnx(args.onnx)
+    print(f"saved ONNX model: {args.onnx}")
+    return 0
 
 
 def _write_stdout(text: str) -> None:
@@ -825,6 +866,8 @@ def _file_kind(path: str, option: str) -> str:
 
 # ---------------------------------------------------------------------- info
 def run_info(args) -> int:
+    if args.model is not None:
+        return _model_info(args.model)
     print(f"dnn_xp {__version__}, Python {platform.python_version()}, numpy {np.__version__}")
     rows = describe_backends()
     width = max(len(row["backend"]) for row in rows) + 2
@@ -845,6 +888,21 @@ def run_info(args) -> int:
         print(f"default backend: not usable ({origin}): {exc}")
         return 0
     print(f"default backend: {backend.name} on {backend.device_label} ({origin})")
+    return 0
+
+
+def _model_info(path: str) -> int:
+    """Print a saved model's summary, then its metadata as ``name: value`` lines."""
+    _, meta = read_model(path)
+    net = Network.load(path)
+    version = meta.get("format_version", 0)
+    print(net.summary())
+    print(f"file: {path}")
+    print(f"format: {meta['format']} version {version}" + (" (written before format versions)" if version == 0 else ""))
+    print(f"written by: dnn_xp {meta.get('version', 'unknown')}")
+    print(f"iterations trained: {net.iterations_trained}")
+    if meta.get("checkpoint") is not None:
+        print(f"checkpoint: yes, costs recorded at {len(meta['checkpoint'].get('iterations', []))} iterations")
     return 0
 
 

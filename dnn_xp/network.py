@@ -614,6 +614,23 @@ class Network:
             raise ValueError("mean must be finite and scale finite and positive")
         return tuple(self._to_backend(a, "float64", name) for a, name in ((mean, "mean"), (scale, "scale")))
 
+    def summary(self) -> str:
+        """A Keras-style table: each layer's output shape, activation and parameter count,
+        the total, the dtype and the backend/device (see :mod:`dnn_xp.summary`)."""
+        from .summary import format_summary
+
+        return format_summary(self.layer_dims, self.hidden.name, self.output.name, self._parameter_dtype(),
+                              self.backend.name, self.backend.device_label)
+
+    def to_onnx(self, path) -> Path:
+        """Write the inference graph to ``path`` as ONNX (needs ``onnx``): ``X: (N, n_x)`` rows in,
+        ``(N, n_L)`` out, standardized first as :meth:`standardize` set; see :mod:`dnn_xp.onnx_export`.
+        Returns the path."""
+        from .onnx_export import network_to_onnx, save_onnx
+
+        layers = [(to_numpy(W), to_numpy(b)) for W, b in self._layers]
+        return save_onnx(network_to_onnx(layers, self.hidden.name, self.output.name, self.input_scaling), path)
+
     def __repr__(self) -> str:
         return (f"Network({self.layer_dims}, hidden={self.hidden.name!r}, output={self.output.name!r}, "
                 f"backend={self.backend.name!r}, dtype={self._parameter_dtype()!r})")

@@ -1,5 +1,7 @@
 """Model files: an ``.npz`` of host arrays plus a JSON description, written atomically.
 
+The description carries ``format_version`` (:data:`FORMAT_VERSION`); a newer
+version is refused, a file without one (written before it existed) reads as version 0.
 The file opens with ``numpy.load(path, allow_pickle=False)``: parameters are the
 arrays ``W1, b1, ...`` and the description is the 0-d string array ``__meta__``.
 
@@ -24,12 +26,17 @@ import uuid
 import zipfile
 import zlib
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 import numpy as np
 
+from . import __version__
 from .validation import check_fits_in_memory
 
 FORMAT = "dnn_xp-model"
+# The layout of the file. Raise it when a change would make older dnn_xp misread a file;
+# files from before the number existed (no "format_version") are version 0 and read the same.
+FORMAT_VERSION = 1
 META_KEY = "__meta__"
 ZIP_SIGNATURE = b"PK\x03\x04"
 ARRAY_SUFFIX = ".npy"
@@ -42,7 +49,8 @@ def write_model(path, arrays: dict[str, np.ndarray], meta: dict) -> Path:
     if META_KEY in arrays:
         raise ValueError(f"array name {META_KEY!r} is reserved for the description")
     payload = dict(arrays)
-    payload[META_KEY] = np.array(json.dumps({"format": FORMAT, **meta}, allow_nan=False))
+    payload[META_KEY] = np.array(json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **meta},
+                                            allow_nan=False))
     return write_atomically(path, lambda handle: np.savez(handle, **payload))
 
 
@@ -51,12 +59,17 @@ def write_text(path, text: str) -> Path:
     return write_atomically(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
-def write_atomically(path, write) -> Path:
-    """Call ``write(binary_handle)`` on a temporary file, then rename it to ``path``."""
+def write_atomically(path, write: Callable[[BinaryIO], None]) -> Path:
+    """Call ``write(handle)`` on a temporary file beside ``path``, flush it to disk, rename it over ``path``.
+
+    An interrupted write (an exception, SIGTERM, Ctrl-C) leaves the previous file intact and no
+    temporary file behind; a replaced file keeps its permissions, a new one follows the umask.
+    """
     path = Path(path)
     folder = path.parent
     if path.is_dir():
-        raise IsADirectoryError(f"cannot save to {str(path)!r}: it is a folder; give a file name such as model.npz")
+        raise IsADirectoryError(f"cannot save to {str(path)!r}: it is a folder; "
+                                f"give a file name such as model{path.suffix or '.npz'}")
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot save {str(path)!r}: folder {str(folder)!r} does not exist")
     remove_stale_temporaries(path)
@@ -197,6 +210,13 @@ def read_model(path) -> tuple[dict[str, np.ndarray], dict]:
     found = meta.get("format") if isinstance(meta, dict) else meta
     if found != FORMAT:
         raise ValueError(f"{str(path)!r} is not a dnn_xp model (its description names format {found!r})")
+    version = meta.get("format_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise ValueError(f"{str(path)!r} has a corrupt model description: format_version {version!r} "
+                         f"is not a non-negative integer")
+    if version > FORMAT_VERSION:
+        raise ValueError(f"{str(path)!r} is a dnn_xp model of format version {version}, newer than this "
+                         f"dnn_xp {__version__} reads (up to {FORMAT_VERSION}); upgrade dnn_xp to load it")
     return arrays, meta
 
 

@@ -11,6 +11,10 @@ import pytest
 
 from dnn_xp.backend import Backend, BackendError, backend_of, resolve_backend, to_numpy
 
+# scikit-learn's array_api_dispatch (tests/test_sklearn.py) needs SciPy's array API mode,
+# which SciPy reads once when first imported.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 REPO = Path(__file__).resolve().parents[1]
 CAT_DIR = Path(os.environ.get("DNN_XP_CAT_DIR", REPO.parent / "shared" / "datasets" / "catvnoncat"))
 

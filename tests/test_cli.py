@@ -32,6 +32,13 @@ def run(capsys, *argv):
     return code, out.splitlines(), err.splitlines()
 
 
+def after_summary(out):
+    """The lines train prints after the model summary (the summary ends with its backend line)."""
+    start = next(i for i, line in enumerate(out) if line.startswith("Network ["))
+    end = next(i for i in range(start, len(out)) if out[i].startswith("backend: ") and " on " in out[i])
+    return out[end + 1:]
+
+
 def value(lines, name):
     """The number on the line ``name: number``."""
     (line,) = [line for line in lines if line.startswith(f"{name}: ")]
@@ -60,7 +67,8 @@ def test_train_with_no_arguments_reaches_90_percent_on_the_flower(capsys):
         "model: layers [2, 4, 1], hidden tanh, output sigmoid, init small, seed 2",
         "training: learning rate 1.2, 10000 iterations",
     ]
-    assert out[4] == "Cost after iteration 0: 0.6930480201239823"
+    assert out[4:14] == Network([2, 4, 1], "tanh").summary().splitlines()
+    assert after_summary(out)[0] == "Cost after iteration 0: 0.6930480201239823"
     # A chaotic run: the later digits depend on the BLAS kernel, so the course's precision is pinned.
     costs = {int(line.split()[3][:-1]): float(line.split()[4]) for line in out if line.startswith("Cost after")}
     assert sorted(costs) == [*range(0, 10000, 1000), 9999]
@@ -96,8 +104,8 @@ def test_train_flags_shape_the_model(capsys, tmp_path):
     assert code == 0
     assert out[2:4] == ["model: layers [2, 6, 3, 1], hidden relu, output sigmoid, init he, seed 3",
                         "training: learning rate 0.5, 40 iterations"]
-    assert [line.split(":")[0] for line in out[4:7]] == ["Cost after iteration 0", "Cost after iteration 20",
-                                                        "Cost after iteration 39"]
+    assert [line.split(":")[0] for line in after_summary(out)[:3]] == [
+        "Cost after iteration 0", "Cost after iteration 20", "Cost after iteration 39"]
     net = Network.load(model)
     assert net.layer_dims == [2, 6, 3, 1] and net.hidden.name == "relu" and net.iterations_trained == 40
     assert to_numpy(net.parameters["W1"]).dtype == np.float32
@@ -225,7 +233,7 @@ def test_cat_train_reports_train_and_test_accuracy(capsys, cat_data, tmp_path):
     assert code == 0
     assert out[1] == f"data: the cat data in {str(CAT_DIR)!r}, 209 training examples, 50 test examples, 12288 features"
     assert out[2] == "model: layers [12288, 7, 1], hidden relu, output sigmoid, init lecun, seed 1"
-    assert out[4].startswith("Cost after iteration 0: 0.69")
+    assert after_summary(out)[0].startswith("Cost after iteration 0: 0.69")
     net = Network.load(model)
     assert value(out, "train accuracy") == round(net.accuracy(cat_data.train_x, cat_data.train_y), 4)
     assert value(out, "test accuracy") == round(net.accuracy(cat_data.test_x, cat_data.test_y), 4)

@@ -39,7 +39,10 @@ def test_mini_batch_adam_softmax_on_digits_with_early_stopping(capsys, tmp_path)
     assert code == 0 and err == []
     assert out[1] == "data: the digits data (scikit-learn), 1438 training examples, 359 test examples, 64 features"
     assert out[3] == "training: learning rate 0.003, 12 epochs of batches of 64, optimizer adam"
-    assert out[4].startswith("Cost after epoch 0: ") and ", validation cost " in out[4]
+    summary = Network([64, 32, 10], "relu", "softmax").summary().splitlines()
+    assert out[4:4 + len(summary)] == summary  # dnn-xp train prints the model summary before training
+    first = out[4 + len(summary)]
+    assert first.startswith("Cost after epoch 0: ") and ", validation cost " in first
     assert value(out, "test accuracy") > 0.9 and value(out, "validation accuracy") > 0.9
     net = Network.load(model)
     assert net.output.name == "softmax" and net.layer_dims == [64, 32, 10]

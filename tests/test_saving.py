@@ -61,9 +61,9 @@ def test_the_file_is_a_plain_npz_with_a_json_description(flower, tmp_path):
         assert sorted(data.files) == ["W1", "W2", "__meta__", "b1", "b2"]
         assert data["W1"].shape == (4, 2) and data["W1"].dtype == np.float32
         meta = json.loads(str(data["__meta__"]))
-    assert meta == {"format": "dnn_xp-model", "version": dnn_xp.__version__, "layer_dims": [2, 4, 1],
-                    "hidden": "tanh", "output": "sigmoid", "dtype": "float32", "iterations_trained": 20,
-                    "iterations_total": 20}
+    assert meta == {"format": "dnn_xp-model", "format_version": 1, "version": dnn_xp.__version__,
+                    "layer_dims": [2, 4, 1], "hidden": "tanh", "output": "sigmoid", "dtype": "float32",
+                    "iterations_trained": 20, "iterations_total": 20}
 
 
 def test_an_interrupted_save_leaves_the_old_file_and_no_temporary(flower, tmp_path, monkeypatch):
