@@ -11,25 +11,15 @@ import pytest
 
 from dnn_xp import Network, to_numpy
 from dnn_xp.backend import ENV_VAR
-from dnn_xp.cli import main
 from dnn_xp.datasets import planar_flower
 
+from cli_support import default_backend, run, value  # noqa: F401 (default_backend: autouse)
 from conftest import CAT_DIR, REPO
 from test_planar import COURSE_COSTS
 
 QUICK = ["--iterations", "300", "--record-every", "100"]
 
 
-@pytest.fixture(autouse=True)
-def default_backend(monkeypatch):
-    monkeypatch.delenv(ENV_VAR, raising=False)
-
-
-def run(capsys, *argv):
-    """``(exit code, stdout lines, stderr lines)`` of ``dnn-xp argv``."""
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out.splitlines(), err.splitlines()
 
 
 def after_summary(out):
@@ -37,12 +27,6 @@ def after_summary(out):
     start = next(i for i, line in enumerate(out) if line.startswith("Network ["))
     end = next(i for i in range(start, len(out)) if out[i].startswith("backend: ") and " on " in out[i])
     return out[end + 1:]
-
-
-def value(lines, name):
-    """The number on the line ``name: number``."""
-    (line,) = [line for line in lines if line.startswith(f"{name}: ")]
-    return float(line.split(": ")[1])
 
 
 @pytest.fixture(scope="module")

@@ -18,26 +18,13 @@ from dnn_xp.backend import ENV_VAR
 from dnn_xp.cli import CURVE_POINTS, GENERATED, build_parser, main
 from dnn_xp.datasets import planar_flower
 
+from cli_support import default_backend, run, value  # noqa: F401 (default_backend: autouse)
 from conftest import REPO
 
 QUICK = ["--iterations", "300", "--record-every", "100"]
 
 
-@pytest.fixture(autouse=True)
-def default_backend(monkeypatch):
-    monkeypatch.delenv(ENV_VAR, raising=False)
 
-
-def run(capsys, *argv):
-    """``(exit code, stdout lines, stderr lines)`` of ``dnn-xp argv``."""
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out.splitlines(), err.splitlines()
-
-
-def value(lines, name):
-    (line,) = [line for line in lines if line.startswith(f"{name}: ")]
-    return float(line.split(": ")[1])
 
 
 def error(capsys, *argv) -> str:

@@ -5,28 +5,14 @@ from __future__ import annotations
 import pytest
 
 from dnn_xp import Network
-from dnn_xp.backend import ENV_VAR
-from dnn_xp.cli import main
 
+from cli_support import default_backend, run, value  # noqa: F401 (default_backend: autouse)
 from conftest import REPO
 
 FOOTBALL = REPO.parent / "shared" / "datasets" / "football" / "data.mat"
 
 
-@pytest.fixture(autouse=True)
-def default_backend(monkeypatch):
-    monkeypatch.delenv(ENV_VAR, raising=False)
 
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out.splitlines(), err.splitlines()
-
-
-def value(lines, name):
-    (line,) = [line for line in lines if line.startswith(f"{name}: ")]
-    return float(line.split(": ")[1])
 
 
 def test_mini_batch_adam_softmax_on_digits_with_early_stopping(capsys, tmp_path):
