@@ -11,6 +11,7 @@ resumes from it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import sys
@@ -343,20 +344,11 @@ class Network:
         curve_every = None
         if curve_points is not None:
             curve_every = max(1, num_iterations // check_count(curve_points, "curve_points"))
-        bar = _progress_bar(progress, num_iterations, start)
-        try:
+        with self._training_run(progress, num_iterations, start, before) as bar:
             layers = train(layers, X, Y, self.backend, self.hidden, self.output, learning_rate, start=start,
                            stop=num_iterations, record_every=record_every, history=history, print_cost=print_cost,
                            bar=bar, checkpoint_every=checkpoint_every,
                            save=save if checkpoint_path is not None else None, curve_every=curve_every)
-        except Diverged as exc:
-            self._layers, self.iterations_trained = exc.layers, exc.iteration
-            self.iterations_total = before + exc.iteration
-            exc.layers = None
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
         self._layers = layers
         self.iterations_trained = num_iterations
         self.iterations_total = before + num_iterations
@@ -409,8 +401,7 @@ class Network:
                     arrays[f"best.W{l}"], arrays[f"best.b{l}"] = W, b
             self.save(checkpoint_path, _checkpoint=progress_meta, _arrays=arrays)
 
-        bar = _progress_bar(progress, stop, start)
-        try:
+        with self._training_run(progress, stop, start, before) as bar:
             layers, opt_state, last = train_epochs(
                 layers, opt_state, X, Y, self.backend, options.recipe(self.hidden, self.output), learning_rate,
                 options.schedule, start=start, stop=stop, record_every=record_every, history=history,
@@ -418,14 +409,6 @@ class Network:
                 device_masks=options.dropout_on_device, validate=validate,
                 stopping=stopping, print_cost=print_cost, bar=bar, checkpoint_every=checkpoint_every,
                 save=save if checkpoint_path is not None else None)
-        except Diverged as exc:
-            self._layers, self.iterations_trained = exc.layers, exc.iteration
-            self.iterations_total = before + exc.iteration
-            exc.layers = None
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
         return self._finish_epochs(layers, history, stopping, options.patience, before, last + 1)
 
     def _finish_epochs(self, layers, history: History, stopping: EarlyStopping | None, patience, before: int,
@@ -447,6 +430,21 @@ class Network:
         Y_val = self._labels(validation[1], X_val.shape[1], dtype_name)
         return functools.partial(validation_scores, X=X_val, Y=Y_val, hidden=self.hidden, output=self.output,
                                  xp=self.backend.xp)
+
+    @contextlib.contextmanager
+    def _training_run(self, progress, total: int, start: int, before: int):
+        """The run's progress bar; on divergence the network keeps the last finite weights the loop found."""
+        bar = _progress_bar(progress, total, start)
+        try:
+            yield bar
+        except Diverged as exc:
+            self._layers, self.iterations_trained = exc.layers, exc.iteration
+            self.iterations_total = before + exc.iteration
+            exc.layers = None
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
 
     def _cast(self, array, dtype_name: str):
         dtype = self.backend.dtype(dtype_name)
