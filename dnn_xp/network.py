@@ -80,7 +80,7 @@ class Network:
         self.backend: Backend = resolve_backend(backend, device)
         self.dtype = _dtype_name(dtype)
         self.init, self.seed = init, seed
-        host_dtype = self.backend.dtype(self.dtype or "float64")
+        host_dtype = self.backend.dtype(self.dtype or self.backend.default_float)
         self._layers = [
             (self.backend.asarray(W, host_dtype), self.backend.asarray(b, host_dtype))
             for W, b in initial_layers(self.layer_dims, init, seed)
@@ -129,14 +129,15 @@ class Network:
         return self.backend.asarray(array, self.backend.dtype(dtype_name), name)
 
     def _float_dtype_name(self, array) -> str:
-        """``"float32"``/``"float64"`` for such an array of NumPy or the backend, else ``"float64"``."""
+        """``"float32"``/``"float64"`` for such an array of NumPy or the backend, else the backend's default."""
         if self.backend.owns(array):
-            return next((n for n in DTYPES if array.dtype == self.backend.dtype(n)), "float64")
+            return next((n for n in self.backend.float_dtypes if array.dtype == self.backend.dtype(n)),
+                        self.backend.default_float)
         name = np.asarray(array).dtype.name
-        return name if name in DTYPES else "float64"
+        return name if name in DTYPES else self.backend.default_float
 
     def _working_dtype(self, X) -> str:
-        """``dtype=`` if given, else X's float32/float64, else float64."""
+        """``dtype=`` if given, else X's float32/float64, else the backend's default (float64 where it has it)."""
         return self.dtype or self._float_dtype_name(X)
 
     def _parameter_dtype(self) -> str:
@@ -262,7 +263,7 @@ class Network:
         xp = self.backend.xp
         P = self.predict(X)
         Y = self._labels(Y, P.shape[1], self._parameter_dtype())
-        return int(xp.sum(xp.astype(P == Y, xp.int64))) / math.prod(P.shape)  # exact in any dtype
+        return int(xp.sum(xp.astype(P == Y, self.backend.integer_dtype))) / math.prod(P.shape)  # exact in any dtype
 
     @_on_device
     def cost(self, X, Y) -> float:
