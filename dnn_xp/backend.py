@@ -439,7 +439,8 @@ class Backend:
         runs its repeated steps as ``repeat(count, body, state)``. The result takes
         ``*args`` only. NumPy, torch and array_api_strict run ``fn`` as it is, with a
         Python loop for ``repeat``; CuPy too, and this is where a CUDA-graph capture
-        would go.
+        would go. JAX returns ``jax.jit(fn)`` with a ``jax.lax.fori_loop`` for
+        ``repeat``; dask ends each call with one ``dask.persist`` of the results.
         """
         return self._library.compile(self._module, functools.partial(fn, repeat=self._library.repeat))
 

@@ -93,7 +93,7 @@ BAD_NETWORK = [
     bad("dask-device-cluster", BackendError, r"backend='dask' runs on dask's local scheduler.*device='tcp://",
         lambda: Network([3, 1], backend="dask", device="tcp://10.0.0.1:8786")),
     bad("strict-no-float64", BackendError, r"device 'no_float64' has no float64; use dtype='float32'",
-        lambda: Network([3, 1], backend="array_api_strict", device="no_float64")),
+        lambda: Network([3, 1], backend="array_api_strict", device="no_float64", dtype="float64")),
 ]
 
 BAD_FIT = [
