@@ -59,11 +59,14 @@ class HandwrittenJax:
         self.chunk = chunk
 
     def fit(self):
-        """``iterations`` steps; returns the costs read at the recorded iterations."""
+        """``iterations`` steps; returns the costs read at the iterations ``Network.fit`` records.
+
+        Those are ``0, record_every, ...`` and the last one, each read before its update.
+        """
+        starts = sorted(set(range(0, self.iterations, self.record_every)) | {self.iterations - 1})
         costs = []
-        for first in range(0, self.iterations, self.record_every):
-            count = min(self.record_every, self.iterations - first)
-            self.params, cost = self.chunk(self.params, self.X, self.Y, count)
+        for first, end in zip(starts, starts[1:] + [self.iterations]):
+            self.params, cost = self.chunk(self.params, self.X, self.Y, end - first)
             costs.append(float(cost))
         return costs
 
@@ -89,10 +92,12 @@ def test_fit_vs_handwritten_jax(benchmark, shapes, smoke, shape_name, dtype):
     peer = HandwrittenJax(problem, iterations, record_every)
     net, fit = _network_fit(problem, iterations, record_every)
     ours, theirs = fit(), peer.fit()  # compiles both; one fit of each from the same weights must agree
-    rtol = 1e-9 if dtype == "float64" else 2e-3
-    np.testing.assert_allclose(ours[:len(theirs)], theirs, rtol=rtol)
+    # float32: the two sides round differently (autodiff's order of operations), to about 1e-4 after 200 steps
+    tolerance = {"rtol": 1e-9, "atol": 1e-12} if dtype == "float64" else {"rtol": 2e-3, "atol": 1e-4}
+    np.testing.assert_allclose(ours, theirs, rtol=tolerance["rtol"])
     for (W, b), (pW, pb) in zip(net._layers, peer.params):
-        np.testing.assert_allclose(to_numpy(W), to_numpy(pW), rtol=rtol, atol=rtol * 1e-3)
+        np.testing.assert_allclose(to_numpy(W), to_numpy(pW), **tolerance)
+        np.testing.assert_allclose(to_numpy(b), to_numpy(pb), **tolerance)
     workloads.paired(benchmark, fit, peer.fit, **_blocks(smoke), names=("fit", "hand-written"), target=1.10,
                             what=f"{shape_name} {dtype}: Network.fit(backend='jax') / a hand-written jitted "
                                  f"JAX loop, {iterations} iterations per call, cost read every {record_every}")
