@@ -205,14 +205,18 @@ def jax_cat(cat_data):
 @pytest.mark.slow
 @pytest.mark.parametrize("model", MODELS)
 def test_course_models_on_jax_match_numpy(jax_cat, course_runs, model):
-    """The course's own functions, run eagerly on JAX arrays: NumPy's costs and weights, results in JAX."""
+    """The course's own functions, run eagerly on JAX arrays: NumPy's costs to 1e-9, results in JAX.
+
+    The weights are compared as Network and course weights are (1e-7): XLA's matrix products
+    round differently from OpenBLAS, and 2500 steps amplify that in the smallest weights.
+    """
     backend, X, Y = jax_cat
     parameters, costs = COURSE_FUNCTIONS[model](X, Y, MODELS[model]["dims"], 0.0075, 2500)
     expected_parameters, expected_costs, _ = course_runs(model)
     np.testing.assert_allclose(costs, expected_costs, rtol=RTOL)
     for name, value in parameters.items():
         assert backend.owns(value) and value.dtype == backend.dtype("float64"), name
-        np.testing.assert_allclose(to_numpy(value), expected_parameters[name], rtol=RTOL, atol=1e-13, err_msg=name)
+        np.testing.assert_allclose(to_numpy(value), expected_parameters[name], rtol=1e-7, atol=1e-12, err_msg=name)
 
 
 @pytest.mark.slow
@@ -226,5 +230,5 @@ def test_network_on_jax_matches_numpy(cat_data, jax_cat, network_runs, model):
     assert history.iterations == RECORDED
     np.testing.assert_allclose(history.costs, expected_history.costs, rtol=RTOL)
     for name, value in net.parameters.items():
-        np.testing.assert_allclose(to_numpy(value), expected.parameters[name], rtol=RTOL, atol=1e-13, err_msg=name)
+        np.testing.assert_allclose(to_numpy(value), expected.parameters[name], rtol=1e-7, atol=1e-12, err_msg=name)
     assert net.accuracy(cat_data.test_x, cat_data.test_y) == MODELS[model]["test"]
