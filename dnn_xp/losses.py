@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-from .activations import ACTIVATIONS, sigmoid
+from .activations import ACTIVATIONS, scalar, sigmoid
 
 
 class OutputLayer(NamedTuple):
@@ -26,7 +26,7 @@ def cross_entropy_from_logits(xp, Z, Y):
     without ``log(0)`` or overflow.
     """
     m = Z.shape[1]
-    return xp.sum(xp.maximum(Z, 0.0) - Z * Y + xp.log1p(xp.exp(-xp.abs(Z)))) / m
+    return xp.sum(xp.maximum(Z, scalar(xp, 0.0, Z)) - Z * Y + xp.log1p(xp.exp(-xp.abs(Z)))) / m
 
 
 def half_squared_error(xp, Z, Y):
