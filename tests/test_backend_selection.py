@@ -41,12 +41,20 @@ def no_gpu(request, monkeypatch):
     """CuPy either not installed or installed on a machine without a usable GPU."""
     for name in [name for name in sys.modules if name.partition(".")[0] == "cupy"]:
         monkeypatch.delitem(sys.modules, name)
-    if request.param == "cupy-missing":
-        monkeypatch.setattr(sys, "meta_path", [_NoCuPy(), *sys.meta_path])
-    else:
-        monkeypatch.setitem(sys.modules, "cupy", _cupy_without_device())
     monkeypatch.delenv(ENV_VAR, raising=False)
-    return request.param
+    if request.param == "cupy-no-device":
+        monkeypatch.setitem(sys.modules, "cupy", _cupy_without_device())
+        yield request.param
+        return
+    # The hook goes into sys.meta_path itself, not into a copy put back afterwards: importing
+    # jax or dask may append a finder there (importlib_metadata's, which disables the standard
+    # one), and restoring the old list would then hide every installed distribution.
+    hook = _NoCuPy()
+    sys.meta_path.insert(0, hook)
+    try:
+        yield request.param
+    finally:
+        sys.meta_path.remove(hook)
 
 
 def test_auto_picks_numpy_without_a_gpu(no_gpu):
