@@ -3,11 +3,17 @@
 ``forward(xp, Z) -> A`` and ``backward(xp, dA, Z, A) -> dZ``: all arrays are
 ``(n_l, m)``. ``backward`` gets both the cached pre-activation ``Z`` and the
 activation ``A`` so each derivative uses whichever is cheaper.
+
+Constants enter namespace functions as 0-d arrays (:func:`scalar`): the standard
+takes Python scalars there only from its 2024.12 version on, while operators
+(``1.0 - A``) take them in every version.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
+
+import array_api_compat
 
 LEAKY_SLOPE = 0.01
 
@@ -16,6 +22,11 @@ class Activation(NamedTuple):
     name: str
     forward: Callable[[Any, Any], Any]
     backward: Callable[[Any, Any, Any, Any], Any]
+
+
+def scalar(xp, value: float, like):
+    """``value`` as a 0-d array of ``like``'s dtype, on its device."""
+    return xp.asarray(value, dtype=like.dtype, device=array_api_compat.device(like))
 
 
 def sigmoid(xp, Z):
@@ -30,11 +41,11 @@ def _sigmoid_backward(xp, dA, Z, A):
 
 
 def _relu(xp, Z):
-    return xp.maximum(Z, 0.0)
+    return xp.maximum(Z, scalar(xp, 0.0, Z))
 
 
 def _relu_backward(xp, dA, Z, A):
-    return xp.where(Z > 0, dA, 0.0)
+    return xp.where(Z > 0, dA, scalar(xp, 0.0, dA))
 
 
 def _leaky_relu(xp, Z):

@@ -3,8 +3,12 @@
 It turns a backend name and a device into a :class:`Backend` (an Array API
 namespace plus a device), moves arrays between the host and that device, probes
 whether a GPU is really usable (by allocating and synchronizing, not by
-importing), and owns the seeded host random generator. The math in
-:mod:`dnn_xp.core` never imports any of these libraries.
+importing), and owns the seeded host random generator. It also holds what the
+libraries differ in beyond the standard: whether their arrays are mutable (so
+``+=`` may write in place, :attr:`Backend.accumulate`) and how a run of training
+steps is compiled (:meth:`Backend.compile`: ``jax.jit`` on JAX, a ``persist``
+per call on dask). The math in :mod:`dnn_xp.core` never imports any of these
+libraries.
 """
 
 from __future__ import annotations
@@ -29,6 +33,13 @@ DTYPES = ("float32", "float64")
 
 class BackendError(ValueError):
     """A backend name, device or library that cannot be used here."""
+
+
+def repeat_eagerly(count: int, body, state):
+    """``body`` applied ``count`` times to ``state`` in a Python loop: ``body(body(...body(state)))``."""
+    for _ in range(count):
+        state = body(state)
+    return state
 
 
 class _Library:
@@ -87,12 +98,7 @@ class _Library:
         """``fn`` made fast for this library; eager libraries run it as it is."""
         return fn
 
-    @staticmethod
-    def repeat(count, body, state):
-        """``body`` applied ``count`` times to ``state``: ``body(body(...body(state)))``."""
-        for _ in range(count):
-            state = body(state)
-        return state
+    repeat = staticmethod(repeat_eagerly)
 
     def devices(self, lib: ModuleType) -> list[str]:
         return ["cpu"]
@@ -246,7 +252,123 @@ class _Strict(_Library):
         return [self.device_label(d) for d in lib.__array_namespace_info__().devices()]
 
 
-_LIBRARIES = {lib.name: lib for lib in (_NumPy(), _CuPy(), _Torch(), _Strict())}
+class _Jax(_Library):
+    """JAX: immutable arrays, steps compiled with ``jax.jit``, devices named as JAX names them.
+
+    Resolving it turns on ``jax_enable_x64`` (process-wide) because dnn_xp's
+    default dtype is float64, which JAX gives only with its 64-bit switch on.
+    dnn_xp names the dtype of every array it makes, so float32 runs stay float32;
+    JAX code of your own in the same process then gets 64-bit defaults.
+    """
+
+    name, module = "jax", "jax"
+    install_hint = "install it with pip install 'dnn_xp[jax]'"
+    mutable = False
+
+    def load(self):
+        jax = super().load()
+        jax.config.update("jax_enable_x64", True)
+        return jax
+
+    def _all_devices(self, lib):
+        found = list(lib.devices())
+        return found if found[0].platform == "cpu" else found + list(lib.devices("cpu"))
+
+    def device(self, lib, spec):
+        if spec is None:
+            return lib.devices()[0]
+        if isinstance(spec, lib.Device):
+            return spec
+        names = {}
+        for device in self._all_devices(lib):
+            names[str(device)] = device
+            for alias in (device.platform, str(device).split(":")[0]):  # "gpu" or "cuda": the first one
+                names.setdefault(alias, device)
+        if str(spec) not in names:
+            raise BackendError(f"backend='jax' has devices {self.devices(lib)}; got device={spec!r}")
+        return names[str(spec)]
+
+    def probe(self, lib, device):
+        try:
+            lib.device_put(np.ones(1, dtype=np.float32), device).sum().block_until_ready()
+        except Exception as exc:
+            raise BackendError(f"backend='jax' cannot use device {str(device)!r} ({type(exc).__name__}: {exc}); "
+                               f"use device='cpu' or backend='numpy'") from None
+
+    def asarray(self, lib, array, dtype, device):
+        return lib.numpy.asarray(array, dtype=dtype, device=device)
+
+    def to_numpy(self, array):
+        return np.array(array)
+
+    def device_of(self, array):
+        return array_api_compat.device(array)
+
+    def device_label(self, device):
+        return str(device)
+
+    def owns(self, array):
+        return array_api_compat.is_jax_array(array)
+
+    def devices(self, lib):
+        return [str(device) for device in self._all_devices(lib)]
+
+    def compile(self, lib, fn):
+        """``jax.jit(fn)``: traced once per shapes and dtypes; numbers (the trip count) stay arguments."""
+        return lib.jit(fn)
+
+    @staticmethod
+    def repeat(count, body, state):
+        """``jax.lax.fori_loop`` over ``body``: one compiled loop, ``count`` may be traced."""
+        import jax
+
+        return jax.lax.fori_loop(0, count, lambda _, current: body(current), state)
+
+
+class _Dask(_Library):
+    """dask arrays with NumPy chunks, chunked along the columns (the examples), on dask's local scheduler.
+
+    NumPy inputs become one chunk of all rows by ``"auto"`` columns (dask's
+    ``array.chunk-size``); dask arrays given by the caller keep their chunks.
+    Lazy arrays grow a task graph with every step, so each call of a compiled
+    run of steps ends with one ``dask.persist`` of its results: the graph stays
+    the size of one run, and that persist is the run's only compute. ``device``
+    is ``"cpu"`` (the local scheduler); a distributed cluster is not supported yet.
+    """
+
+    name, module = "dask", "dask.array"
+    install_hint = "install it with pip install 'dnn_xp[dask]'"
+    mutable = False
+
+    def device(self, lib, spec):
+        if spec not in (None, "cpu"):
+            raise BackendError(f"backend='dask' runs on dask's local scheduler, device='cpu'; got device={spec!r} "
+                               f"(a distributed cluster is not supported yet)")
+        return None
+
+    def probe(self, lib, device):
+        lib.ones(1).sum().compute()
+
+    def asarray(self, lib, array, dtype, device):
+        array = np.asarray(array, dtype=dtype)
+        return lib.from_array(array, chunks=(-1, "auto") if array.ndim == 2 else "auto", name=False)
+
+    def to_numpy(self, array):
+        return np.asarray(array.compute())
+
+    def owns(self, array):
+        return array_api_compat.is_dask_array(array)
+
+    def compile(self, lib, fn):
+        import dask
+
+        def run(*args):
+            return dask.persist(fn(*args))[0]
+
+        return run
+
+
+_LIBRARIES = {lib.name: lib for lib in (_NumPy(), _CuPy(), _Torch(), _Strict(), _Jax(), _Dask())}
 BACKENDS = tuple(_LIBRARIES) + ("auto",)
 
 
@@ -260,9 +382,31 @@ class Backend:
     _library: _Library
     _module: ModuleType
 
+    @functools.cached_property
+    def _floating(self) -> dict:
+        return self.xp.__array_namespace_info__().dtypes(device=self.device, kind="real floating")
+
+    @property
+    def float_dtypes(self) -> tuple[str, ...]:
+        """The names of :data:`DTYPES` the device has (array_api_strict's ``no_float64``: float32 only)."""
+        return tuple(name for name in DTYPES if name in self._floating)
+
+    @property
+    def default_float(self) -> str:
+        """``"float64"`` where the device has it, else ``"float32"``: the weights' dtype when none is named."""
+        return "float64" if "float64" in self._floating else "float32"
+
     def dtype(self, name: str) -> Any:
-        """The namespace's dtype object for ``"float32"`` or ``"float64"``."""
-        return getattr(self.xp, name)
+        """The namespace's dtype object for ``"float32"`` or ``"float64"``, if the device has it."""
+        if name not in self._floating:
+            raise BackendError(f"backend={self.name!r} on device {self.device_label!r} has no {name}; "
+                               f"use dtype={next(iter(self._floating))!r}")
+        return self._floating[name]
+
+    @property
+    def integer_dtype(self) -> Any:
+        """The library's default integer dtype on the device (int32 on a device without 64-bit types)."""
+        return self.xp.__array_namespace_info__().default_dtypes(device=self.device)["integral"]
 
     def asarray(self, array: Any, dtype: Any = None, name: str = "array") -> Any:
         """Move a host (NumPy) array, or check an array of this backend, onto the device.
@@ -281,10 +425,13 @@ class Backend:
                 )
             array = self._library.plain(array)
             return array if dtype is None or array.dtype == dtype else self.xp.astype(array, dtype)
-        if not isinstance(array, np.ndarray) and _owner(array) is not None:
+        found = _library_of(array)
+        if found not in (None, "numpy"):
+            switch = f"use backend={found!r}, or " if found in _LIBRARIES else ""
             raise TypeError(
-                f"{name} is a {_owner(array).name} array but the backend is {self.name!r}; "
-                f"pass a NumPy array or a {self.name} array"
+                f"{name} is a {found} array but the network's backend is {self.name!r}; "
+                f"{switch}convert it yourself, e.g. np.asarray({name}) (dnn_xp never copies between "
+                f"array libraries behind your back)"
             )
         return self._library.asarray(self._module, np.asarray(array), dtype, self.device)
 
@@ -321,7 +468,8 @@ class Backend:
         runs its repeated steps as ``repeat(count, body, state)``. The result takes
         ``*args`` only. NumPy, torch and array_api_strict run ``fn`` as it is, with a
         Python loop for ``repeat``; CuPy too, and this is where a CUDA-graph capture
-        would go.
+        would go. JAX returns ``jax.jit(fn)`` with a ``jax.lax.fori_loop`` for
+        ``repeat``; dask ends each call with one ``dask.persist`` of the results.
         """
         return self._library.compile(self._module, functools.partial(fn, repeat=self._library.repeat))
 
@@ -340,6 +488,16 @@ class Backend:
     def __repr__(self) -> str:
         device = "" if self.device is None else f", device={str(self.device)!r}"
         return f"Backend({self.name!r}{device})"
+
+
+def _library_of(array: Any) -> str | None:
+    """The Array API library of ``array`` as array-api-compat finds it (``"jax"``, ``"dask"``,
+    ``"ndonnx"``, ...), or None for what is no array of one (lists, scalars)."""
+    try:
+        namespace = array_api_compat.array_namespace(array)
+    except TypeError:
+        return None
+    return namespace.__name__.removeprefix("array_api_compat.").split(".")[0]
 
 
 def _owner(array: Any) -> _Library | None:
@@ -366,7 +524,7 @@ def resolve_backend(name: str | None = None, device: Any = None) -> Backend:
     module = library.load()
     native_device = library.device(module, device)
     library.probe(module, native_device)
-    probe_array = library.asarray(module, np.zeros(1), None, native_device)
+    probe_array = library.asarray(module, np.zeros(1, dtype=np.float32), None, native_device)  # float32: every device has it
     xp = array_api_compat.array_namespace(probe_array)
     return Backend(name, xp, native_device, library, module)
 
@@ -393,16 +551,18 @@ def to_numpy(array: Any) -> np.ndarray:
 
 
 def describe_backends() -> list[dict]:
-    """For each backend: installed?, usable?, devices seen, and why not usable."""
+    """For each backend: installed?, usable?, devices seen (and those without float64), why not usable."""
     rows = []
     for name, library in _LIBRARIES.items():
-        row = {"backend": name, "installed": False, "usable": False, "devices": [], "reason": ""}
+        row = {"backend": name, "installed": False, "usable": False, "devices": [], "float32_only": [], "reason": ""}
         try:
             module = library.load()
             row["installed"] = True
             resolve_backend(name)
             row["usable"] = True
             row["devices"] = library.devices(module)
+            row["float32_only"] = [device for device in row["devices"]
+                                   if "float64" not in resolve_backend(name, device).float_dtypes]
         except Exception as exc:  # report, never raise: this feeds `dnn-xp info`
             row["reason"] = str(exc)
         rows.append(row)

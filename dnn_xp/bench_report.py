@@ -27,7 +27,7 @@ STAT = "min"  # the statistic speed-ups and curves use; on a shared machine nois
 BUSY = 0.1  # cores other processes used during a case, above which its timing is marked unreliable
 STEP_BASELINE = "vectorized-numpy-float64"
 DEMO_BASELINE = "xp-vecdot-numpy"
-_LIBRARIES = ("numpy", "torch", "array-api-compat", "cupy", "pytest-benchmark")
+_LIBRARIES = ("numpy", "torch", "array-api-compat", "cupy", "jax", "jaxlib", "dask", "pytest-benchmark")
 
 
 # --------------------------------------------------------------------------- the machine
@@ -121,7 +121,7 @@ def _header(data: dict, source: Path, png: Path | None) -> list[str]:
     info = machine.get("dnn_xp") or {"cpu": machine.get("cpu", {}).get("brand_raw", "unknown CPU"),
                                      "cores": machine.get("cpu", {}).get("count"),
                                      "python": machine.get("python_version")}
-    versions = ", ".join(f"{name} {info[name]}" for name in ("numpy", "torch", "array-api-compat", "cupy")
+    versions = ", ".join(f"{name} {info[name]}" for name in ("numpy", "torch", "array-api-compat", "cupy", "jax", "dask")
                          if name in info)
     lines = [
         f"# dnn_xp benchmarks: {info['cpu']}, {info.get('cores')} cores",
@@ -216,6 +216,46 @@ def _speedups(groups: dict[str, list[dict]]) -> list[str]:
     return lines
 
 
+def _fastest(groups: dict[str, list[dict]]) -> list[str]:
+    """Per shape and dtype: the fastest dnn_xp backend next to PyTorch eager and a hand-written JAX loop.
+
+    dnn_xp's candidates are the vectorized step on each backend (group ``step-<shape>``) and
+    ``Network.fit`` on JAX (per iteration, from ``bench/test_targets_jax.py``); the JAX loop is
+    that target's other side.
+    """
+    jax = {}
+    for bench in groups.get("targets", []):
+        fit, ratio = bench.get("extra_info", {}).get("jax_fit"), bench.get("extra_info", {}).get("ratio")
+        if fit and ratio:
+            n = fit["iterations_per_call"]
+            jax[(fit["shape"], fit["dtype"])] = (ratio[ratio["numerator"]]["min"] / n,
+                                                 ratio[ratio["denominator"]]["min"] / n, bench)
+    rows = []
+    for group in sorted(g for g in groups if g.startswith("step-")):
+        shape, cases = group.removeprefix("step-"), _by_label(groups[group])
+        for dtype in ("float64", "float32"):
+            candidates = {label.removeprefix("vectorized-").removesuffix(f"-{dtype}"): (b["stats"][STAT], b)
+                          for label, b in cases.items() if label.startswith("vectorized-") and label.endswith(dtype)}
+            if (shape, dtype) in jax:
+                candidates["jax (Network.fit)"] = jax[(shape, dtype)][0], jax[(shape, dtype)][2]
+            if not candidates:
+                continue
+            name, (best, bench) = min(candidates.items(), key=lambda item: item[1][0])
+            torch = cases.get(f"torch-eager-cpu-{dtype}")
+            cells = [f"{name}: {_seconds(best)}{_flag(bench)}",
+                     f"{_seconds(torch['stats'][STAT])}{_flag(torch)}" if torch else "not run",
+                     f"{_seconds(jax[(shape, dtype)][1])}{_flag(jax[(shape, dtype)][2])}" if (shape, dtype) in jax
+                     else "not run"]
+            rows.append(f"| {shape} | {dtype} | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    return ["## Fastest dnn_xp backend per shape (this CPU)", "",
+            f"One training iteration ({STAT}); JAX times are a fit's time per iteration (steps compiled in chunks "
+            f"between recorded costs).", "",
+            "| shape | dtype | fastest dnn_xp backend | PyTorch eager (CPU) | hand-written JAX (jit + fori_loop) |",
+            "| --- | --- | --- | --- | --- |"] + rows
+
+
 def _group_table(group: str, benches: list[dict], baseline: str | None) -> list[str]:
     first = benches[0].get("extra_info", {})
     where = f": {first['layer_dims']}, m={first['m']}" if group.startswith("step-") and "layer_dims" in first else ""
@@ -261,6 +301,9 @@ def render_markdown(data: dict, source: Path, png: Path | None = None) -> str:
     if "targets" in groups:
         lines += [""] + _targets(groups["targets"])
     lines += [""] + _speedups(groups)
+    fastest = _fastest(groups)
+    if fastest:
+        lines += [""] + fastest
     lines += ["", "## Training step, every case", ""]
     for group in sorted(g for g in groups if g.startswith("step-")):
         lines += _group_table(group, groups[group], STEP_BASELINE) + [""]

@@ -874,7 +874,7 @@ def run_info(args) -> int:
     print(f"{'backend':<{width}}{'installed':<11}{'usable':<8}devices")
     for row in rows:
         yes = {True: "yes", False: "no"}
-        devices = ", ".join(row["devices"]) or "-"
+        devices = ", ".join(d + " (float32 only)" * (d in row["float32_only"]) for d in row["devices"]) or "-"
         print(f"{row['backend']:<{width}}{yes[row['installed']]:<11}{yes[row['usable']]:<8}{devices}")
     for row in rows:
         if not row["usable"]:

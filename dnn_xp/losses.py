@@ -12,7 +12,7 @@ from typing import Any, Callable, NamedTuple
 
 import array_api_compat
 
-from .activations import ACTIVATIONS, sigmoid
+from .activations import ACTIVATIONS, scalar, sigmoid
 
 
 class OutputLayer(NamedTuple):
@@ -29,7 +29,7 @@ def cross_entropy_from_logits(xp, Z, Y):
     without ``log(0)`` or overflow.
     """
     m = Z.shape[1]
-    return xp.sum(xp.maximum(Z, 0.0) - Z * Y + xp.log1p(xp.exp(-xp.abs(Z)))) / m
+    return xp.sum(xp.maximum(Z, scalar(xp, 0.0, Z)) - Z * Y + xp.log1p(xp.exp(-xp.abs(Z)))) / m
 
 
 def softmax(xp, Z):
@@ -110,4 +110,5 @@ def accuracy(xp, predicted, Y, output: str) -> float:
     """Fraction of columns where the predictions ``(1, m)`` match the labels (one-hot ``(C, m)`` for softmax)."""
     if output == "softmax":
         Y = class_ids(xp, Y, predicted.dtype)
-    return int(xp.sum(xp.astype(predicted == Y, xp.int64))) / (predicted.shape[0] * predicted.shape[1])
+    integers = xp.__array_namespace_info__().default_dtypes(device=array_api_compat.device(predicted))["integral"]
+    return int(xp.sum(xp.astype(predicted == Y, integers))) / (predicted.shape[0] * predicted.shape[1])

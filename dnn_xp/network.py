@@ -122,7 +122,7 @@ class Network:
         self.backend: Backend = resolve_backend(backend, device)
         self.dtype = _dtype_name(dtype)
         self.init, self.seed = init, seed
-        host_dtype = self.backend.dtype(self.dtype or "float64")
+        host_dtype = self.backend.dtype(self.dtype or self.backend.default_float)
         self._layers = [
             (self.backend.asarray(W, host_dtype), self.backend.asarray(b, host_dtype))
             for W, b in initial_layers(self.layer_dims, init, seed)
@@ -186,7 +186,8 @@ class Network:
         """``array`` as a plain NumPy array (lists, matrices, masked arrays, pandas) or this backend's own.
 
         NumPy's subclasses count as host data even on the NumPy backend: a matrix or
-        a masked array must not reach the math as it is.
+        a masked array must not reach the math as it is. An array of another library
+        passes through unchanged for :meth:`Backend.asarray` to refuse by name.
         """
         if isinstance(array, np.ndarray) or not self.backend.owns(array):
             return host_array(array, name)
@@ -194,15 +195,16 @@ class Network:
         return array
 
     def _float_dtype_name(self, array, name: str = "X") -> str:
-        """``"float32"``/``"float64"`` for such an array of NumPy or the backend, else ``"float64"``."""
+        """``"float32"``/``"float64"`` for such an array of NumPy or the backend, else the backend's default."""
         array = self._accept(array, name)
-        if self.backend.owns(array) and not isinstance(array, np.ndarray):
-            return next((n for n in DTYPES if array.dtype == self.backend.dtype(n)), "float64")
-        found = array.dtype.name if isinstance(array, np.ndarray) else "float64"
-        return found if found in DTYPES else "float64"
+        if self.backend.owns(array):
+            return next((n for n in self.backend.float_dtypes if array.dtype == self.backend.dtype(n)),
+                        self.backend.default_float)
+        found = array.dtype.name if isinstance(array, np.ndarray) else self.backend.default_float
+        return found if found in DTYPES else self.backend.default_float
 
     def _working_dtype(self, X) -> str:
-        """``dtype=`` if given, else X's float32/float64, else float64."""
+        """``dtype=`` if given, else X's float32/float64, else the backend's default (float64 where it has it)."""
         return self.dtype or self._float_dtype_name(X)
 
     def _parameter_dtype(self) -> str:

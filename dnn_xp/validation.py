@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from numbers import Integral, Real
 
+import array_api_compat
 import numpy as np
 
 SEED_LIMIT = 2**32  # numpy.random.RandomState takes seeds in [0, 2**32)
@@ -28,9 +29,8 @@ def host_array(A, name: str):
         A = np.ma.getdata(A)
     elif type(A).__module__.split(".")[0] == "pandas" and hasattr(A, "to_numpy"):
         A = _pandas_values(A, name)
-    elif not isinstance(A, np.ndarray) and any(
-            hasattr(A, attr) for attr in ("__array_namespace__", "__dlpack__", "__cuda_array_interface__")):
-        return A  # an array of some library: the backend accepts or refuses it by name
+    elif not isinstance(A, np.ndarray) and array_api_compat.is_array_api_obj(A):
+        return A  # an array of some library: Backend.asarray accepts or refuses it by name
     try:
         A = np.asarray(A)
     except (ValueError, TypeError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +26,17 @@ class Case:
 
     backend: Backend
     dtype: str
+    chunks: int | None = None  # dask: each array split into this many chunks along its columns
 
     @property
     def xp(self):
         return self.backend.xp
 
     def asarray(self, host):
-        return self.backend.asarray(np.asarray(host), self.backend.dtype(self.dtype))
+        array = self.backend.asarray(np.asarray(host), self.backend.dtype(self.dtype))
+        if self.chunks is None or array.ndim != 2:
+            return array
+        return array.rechunk((-1, -(-array.shape[1] // self.chunks)))
 
     def check(self, array):
         """Assert ``array`` lives on this case's backend, device and dtype; return a NumPy copy."""
@@ -42,15 +47,25 @@ class Case:
             assert where == self.backend.device, f"on device {where!r}, expected {self.backend.device!r}"
         return to_numpy(array)
 
+    def skip_long_runs(self):
+        """Skip a test of hundreds of training steps on dask, which builds its task graph at about
+        a millisecond per operation: minutes there. dask's trajectories are pinned over 20 steps
+        in tests/test_training.py, and its other results by the rest of the matrix."""
+        if self.backend.name == "dask":
+            pytest.skip("hundreds of steps take minutes on dask; see tests/test_training.py for its trajectories")
+
     @property
     def rtol(self):
         return 1e-10 if self.dtype == "float64" else 2e-4
 
 
-def _case(name, device, dtype, gpu=False):
+def _case(name, device, dtype, gpu=False, api_version=None, chunks=None):
+    """A matrix point; ``api_version`` runs array_api_strict under that standard version."""
     label = {"array_api_strict": "strict"}.get(name, name)
-    ident = "-".join(str(part) for part in (label, device, dtype) if part is not None)
-    return pytest.param((name, device, dtype), id=ident, marks=[pytest.mark.gpu] if gpu else [])
+    parts = (label, api_version, device, f"{chunks}chunks" if chunks else None, dtype)
+    ident = "-".join(str(part) for part in parts if part is not None)
+    return pytest.param((name, device, dtype, api_version, chunks), id=ident,
+                        marks=[pytest.mark.gpu] if gpu else [])
 
 
 CASES = [
@@ -58,8 +73,13 @@ CASES = [
     _case("numpy", None, "float32"),
     _case("array_api_strict", "device1", "float64"),
     _case("array_api_strict", "device1", "float32"),
+    _case("array_api_strict", "device1", "float64", api_version="2023.12"),
+    _case("array_api_strict", "no_float64", "float32"),
     _case("torch", "cpu", "float64"),
     _case("torch", "cpu", "float32"),
+    _case("jax", "cpu", "float64"),
+    _case("jax", "cpu", "float32"),
+    _case("dask", None, "float64", chunks=3),
     _case("cupy", 0, "float64", gpu=True),
     _case("cupy", 0, "float32", gpu=True),
     _case("torch", "cuda", "float64", gpu=True),
@@ -78,16 +98,27 @@ def pytest_configure(config):
     torch.set_num_threads(1)
 
 
-def make_case(name, device, dtype) -> Case:
+def make_case(name, device, dtype, chunks=None) -> Case:
     try:
-        return Case(resolve_backend(name, device), dtype)
+        return Case(resolve_backend(name, device), dtype, chunks)
     except BackendError as exc:
         pytest.skip(f"{name} on {device} is not usable here: {exc}")
 
 
+def strict_api_version(version):
+    """A context running array_api_strict under the standard's ``version`` (None: its default)."""
+    if version is None:
+        return contextlib.nullcontext()
+    import array_api_strict
+
+    return array_api_strict.ArrayAPIStrictFlags(api_version=version)
+
+
 @pytest.fixture(params=CASES)
 def case(request) -> Case:
-    return make_case(*request.param)
+    name, device, dtype, api_version, chunks = request.param
+    with strict_api_version(api_version):
+        yield make_case(name, device, dtype, chunks)
 
 
 @pytest.fixture(scope="session")

@@ -41,12 +41,20 @@ def no_gpu(request, monkeypatch):
     """CuPy either not installed or installed on a machine without a usable GPU."""
     for name in [name for name in sys.modules if name.partition(".")[0] == "cupy"]:
         monkeypatch.delitem(sys.modules, name)
-    if request.param == "cupy-missing":
-        monkeypatch.setattr(sys, "meta_path", [_NoCuPy(), *sys.meta_path])
-    else:
-        monkeypatch.setitem(sys.modules, "cupy", _cupy_without_device())
     monkeypatch.delenv(ENV_VAR, raising=False)
-    return request.param
+    if request.param == "cupy-no-device":
+        monkeypatch.setitem(sys.modules, "cupy", _cupy_without_device())
+        yield request.param
+        return
+    # The hook goes into sys.meta_path itself, not into a copy put back afterwards: importing
+    # jax or dask may append a finder there (importlib_metadata's, which disables the standard
+    # one), and restoring the old list would then hide every installed distribution.
+    hook = _NoCuPy()
+    sys.meta_path.insert(0, hook)
+    try:
+        yield request.param
+    finally:
+        sys.meta_path.remove(hook)
 
 
 def test_auto_picks_numpy_without_a_gpu(no_gpu):
@@ -91,13 +99,29 @@ def test_default_backend_is_numpy(monkeypatch):
     assert (resolve_backend().name, Network([2, 3, 1]).backend.name) == ("numpy", "numpy")
 
 
-def test_describe_backends_lists_all_four(no_gpu):
+def test_describe_backends_lists_all_six(no_gpu):
     rows = {row["backend"]: row for row in describe_backends()}
-    assert list(rows) == ["numpy", "cupy", "torch", "array_api_strict"]
+    assert list(rows) == ["numpy", "cupy", "torch", "array_api_strict", "jax", "dask"]
     assert all(isinstance(row["installed"], bool) and isinstance(row["usable"], bool) for row in rows.values())
     assert (rows["numpy"]["installed"], rows["numpy"]["usable"], rows["numpy"]["devices"]) == (True, True, ["cpu"])
     cupy = rows["cupy"]
     assert (cupy["installed"], cupy["usable"]) == (no_gpu == "cupy-no-device", False)
     assert cupy["reason"]
-    for name in ("torch", "array_api_strict"):
+    for name in ("torch", "array_api_strict", "jax", "dask"):
         assert (rows[name]["installed"], rows[name]["usable"]) == (True, True), rows[name]["reason"]
+    assert "cpu:0" in rows["jax"]["devices"] and rows["dask"]["devices"] == ["cpu"]
+    assert rows["array_api_strict"]["float32_only"] == ["no_float64", "no_x64"]
+    assert rows["numpy"]["float32_only"] == rows["jax"]["float32_only"] == []
+
+
+@pytest.mark.parametrize("backend", ["jax", "dask"])
+def test_cli_trains_on_jax_and_dask_like_on_numpy(capsys, backend, monkeypatch):
+    from dnn_xp.cli import main
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    argv = ["train", "--quiet", "--iterations", "30", "--record-every", "10"]
+    assert main(argv + ["--backend", "numpy"]) == 0
+    expected = capsys.readouterr().out.splitlines()
+    assert main(argv + ["--backend", backend]) == 0
+    found = capsys.readouterr().out.splitlines()
+    assert found == expected and found[0].startswith("train accuracy: ")

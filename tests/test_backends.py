@@ -47,6 +47,7 @@ def _on(case):
 
 
 def test_fit_predict_stay_on_the_backend_and_agree_with_numpy(case, flower, numpy_run):
+    case.skip_long_runs()
     X, Y = (case.asarray(a) for a in flower)
     net = Network(**PLANAR, **_on(case))
     history = net.fit(X, Y, **FIT)
@@ -74,6 +75,7 @@ def test_fit_predict_stay_on_the_backend_and_agree_with_numpy(case, flower, nump
 
 def test_numpy_inputs_follow_the_network_dtype(case, flower, numpy_run):
     """Host NumPy float64 data moved by the network itself; ``dtype=`` decides the precision."""
+    case.skip_long_runs()
     X, Y = flower
     net = Network(**PLANAR, **_on(case), dtype=case.dtype)
     for value in net.parameters.values():
@@ -137,6 +139,7 @@ def test_strict_backend_names_its_devices():
 
 def test_course_functions_on_every_backend(case, capsys):
     """``dnn_xp.course`` reads the namespace from its arguments: the course's loop runs anywhere."""
+    case.skip_long_runs()
     rng = np.random.RandomState(3)
     X, Y = rng.randn(4, 30), (rng.rand(1, 30) > 0.5).astype(float)
     dims = [4, 5, 3, 1]

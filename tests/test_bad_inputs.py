@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import types
 
 import numpy as np
 import pytest
@@ -77,7 +78,8 @@ BAD_NETWORK = [
         lambda: Network([3, 1], output="softmax")),
     bad("init", ValueError, r"unknown init='uniform'.*he", lambda: Network([3, 1], init="uniform")),
     bad("init-bool", ValueError, r"unknown init=True", lambda: Network([3, 1], init=True)),
-    bad("backend", BackendError, r"unknown backend='jax'.*numpy", lambda: Network([3, 1], backend="jax")),
+    bad("backend", BackendError, r"unknown backend='mxnet'.*numpy.*jax, dask",
+        lambda: Network([3, 1], backend="mxnet")),
     bad("dtype-float16", ValueError, r"dtype must be one of.*float16", lambda: Network([3, 1], dtype="float16")),
     bad("dtype-int64", ValueError, r"dtype must be one of.*int64", lambda: Network([3, 1], dtype=np.int64)),
     bad("dtype-alias", ValueError, r"dtype must be one of.*double", lambda: Network([3, 1], dtype="double")),
@@ -87,6 +89,14 @@ BAD_NETWORK = [
         lambda: Network([3, 1], backend="numpy", device="cuda")),
     bad("torch-device-bogus", BackendError, r"backend='torch' cannot use device='abacus'",
         lambda: Network([3, 1], backend="torch", device="abacus")),
+    bad("jax-device-bogus", BackendError, r"backend='jax' has devices \['cpu:0'.*device='abacus'",
+        lambda: Network([3, 1], backend="jax", device="abacus")),
+    bad("jax-device-tpu", BackendError, r"backend='jax' has devices .*device='tpu:3'",
+        lambda: Network([3, 1], backend="jax", device="tpu:3")),
+    bad("dask-device-cluster", BackendError, r"backend='dask' runs on dask's local scheduler.*device='tcp://",
+        lambda: Network([3, 1], backend="dask", device="tcp://10.0.0.1:8786")),
+    bad("strict-no-float64", BackendError, r"device 'no_float64' has no float64; use dtype='float32'",
+        lambda: Network([3, 1], backend="array_api_strict", device="no_float64", dtype="float64")),
 ]
 
 BAD_FIT = [
@@ -156,13 +166,49 @@ def test_the_suggested_device_works():
 
 def test_array_of_another_library():
     torch = pytest.importorskip("torch")
-    with pytest.raises(TypeError, match=r"X is a torch array but the backend is 'numpy'"):
+    with pytest.raises(TypeError, match=r"X is a torch array but the network's backend is 'numpy'; "
+                                        r"use backend='torch', or convert it yourself, e.g. np.asarray\(X\)"):
         Network([3, 2, 1]).fit(torch.asarray(X), Y)
     xp = resolve_backend("array_api_strict", "device1").xp
-    with pytest.raises(TypeError, match=r"Y is a array_api_strict array but the backend is 'torch'"):
+    with pytest.raises(TypeError, match=r"Y is a array_api_strict array but the network's backend is 'torch'"):
         Network([3, 2, 1], backend="torch").fit(X, xp.asarray(Y, device=xp.Device("device1")))
-    with pytest.raises(TypeError, match=r"X is a torch array but the backend is 'array_api_strict'"):
+    with pytest.raises(TypeError, match=r"X is a torch array but the network's backend is 'array_api_strict'"):
         Network([3, 2, 1], backend="array_api_strict", device="device1").predict(torch.asarray(X))
+
+
+def test_jax_and_dask_arrays_are_never_converted_silently():
+    """Once silently ``np.asarray``-ed (for dask that computes the whole array); now a TypeError."""
+    torch = pytest.importorskip("torch")
+    jnp = resolve_backend("jax").xp
+    da = pytest.importorskip("dask.array")
+    cases = [
+        ("numpy", lambda net: net.fit(jnp.asarray(X), Y), "X", "jax"),
+        ("numpy", lambda net: net.fit(X, da.from_array(Y)), "Y", "dask"),
+        ("numpy", lambda net: net.predict(da.from_array(X)), "X", "dask"),
+        ("torch", lambda net: net.fit(jnp.asarray(X), Y), "X", "jax"),
+        ("jax", lambda net: net.fit(torch.asarray(X), Y), "X", "torch"),
+        ("dask", lambda net: net.cost(X, jnp.asarray(Y)), "Y", "jax"),
+    ]
+    for backend, call, name, library in cases:
+        with pytest.raises(TypeError, match=rf"{name} is a {library} array but the network's backend is "
+                                            rf"'{backend}'; use backend='{library}', or convert it yourself"):
+            call(Network([3, 2, 1], backend=backend))
+
+
+class _ForeignArray:
+    """An array of a library dnn_xp has no backend for, as array-api-compat sees it."""
+
+    shape = (3, 5)
+
+    def __array_namespace__(self, api_version=None):
+        return types.ModuleType("otherlib.array_api")
+
+
+def test_array_of_a_library_without_a_backend():
+    with pytest.raises(TypeError, match=r"X is a otherlib array but the network's backend is 'numpy'; "
+                                        r"convert it yourself, e.g. np.asarray\(X\)") as info:
+        Network([3, 2, 1]).predict(_ForeignArray())
+    assert "use backend=" not in str(info.value)
 
 
 def test_parameters_of_the_wrong_shape():

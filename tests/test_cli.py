@@ -268,7 +268,7 @@ BAD_INPUT = [
     (["train", "--hidden", "swish"], "argument --hidden: invalid choice: 'swish'"),
     (["train", "--output", "tanh"], "argument --output: invalid choice: 'tanh'"),
     (["train", "--init", "bogus"], "unknown scheme 'bogus'; choose one of zeros, small, lecun, he, glorot"),
-    (["train", "--backend", "jax"], "argument --backend: invalid choice: 'jax'"),
+    (["train", "--backend", "mxnet"], "argument --backend: invalid choice: 'mxnet'"),
     (["train", "--dtype", "float16"], "argument --dtype: invalid choice: 'float16'"),
     (["train", "--layers", "4,x,1"], "'4,x,1' is not a comma-separated list of integers"),
     (["train", "--layers", "4,0,1"], "layer sizes must be positive integers"),
@@ -321,11 +321,11 @@ def test_bad_input_exits_2_with_one_line_that_says_what_to_fix(capsys, bad_files
 
 
 def test_a_bad_default_backend_in_the_environment_is_bad_input(capsys, monkeypatch):
-    monkeypatch.setenv(ENV_VAR, "jax")
+    monkeypatch.setenv(ENV_VAR, "mxnet")
     code, _, err = run(capsys, "train", *QUICK)
     assert code == 2 and err == [
-        f"dnn-xp: error: the environment variable {ENV_VAR}='jax' names no backend; set it to one of "
-        "numpy, cupy, torch, array_api_strict, auto, or unset it to use numpy"]
+        f"dnn-xp: error: the environment variable {ENV_VAR}='mxnet' names no backend; set it to one of "
+        "numpy, cupy, torch, array_api_strict, jax, dask, auto, or unset it to use numpy"]
 
 
 def test_training_that_diverges_says_to_lower_the_learning_rate(capsys, tmp_path):

@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 
-from dnn_xp import Network, course
+from dnn_xp import Network, course, resolve_backend, to_numpy
 
 RTOL = 1e-9
 RECORDED = list(range(0, 2500, 100)) + [2499]
@@ -193,3 +193,43 @@ def test_logistic_regression_reproduces_the_course(cat_data):
     np.testing.assert_allclose(history.costs[:-1], LOGISTIC_COSTS, rtol=0, atol=5e-7)
     assert net.accuracy(cat_data.train_x, cat_data.train_y) == pytest.approx(0.9904306220095693, rel=RTOL)
     assert net.accuracy(cat_data.test_x, cat_data.test_y) == pytest.approx(0.70, rel=RTOL)
+
+
+@pytest.fixture(scope="module")
+def jax_cat(cat_data):
+    """The cat training set as JAX float64 arrays (on JAX's default device)."""
+    backend = resolve_backend("jax")
+    to = lambda a: backend.asarray(a, backend.dtype("float64"))  # noqa: E731
+    return backend, to(cat_data.train_x), to(cat_data.train_y)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", MODELS)
+def test_course_models_on_jax_match_numpy(jax_cat, course_runs, model):
+    """The course's own functions, run eagerly on JAX arrays: NumPy's costs to 1e-9, results in JAX.
+
+    The weights are compared as Network and course weights are (1e-7): XLA's matrix products
+    round differently from OpenBLAS, and 2500 steps amplify that in the smallest weights.
+    """
+    backend, X, Y = jax_cat
+    parameters, costs = COURSE_FUNCTIONS[model](X, Y, MODELS[model]["dims"], 0.0075, 2500)
+    expected_parameters, expected_costs, _ = course_runs(model)
+    np.testing.assert_allclose(costs, expected_costs, rtol=RTOL)
+    for name, value in parameters.items():
+        assert backend.owns(value) and value.dtype == backend.dtype("float64"), name
+        np.testing.assert_allclose(to_numpy(value), expected_parameters[name], rtol=1e-7, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", MODELS)
+def test_network_on_jax_matches_numpy(cat_data, jax_cat, network_runs, model):
+    """``Network.fit`` on JAX (compiled chunks of 100 steps) against the same run on NumPy."""
+    _, X, Y = jax_cat
+    expected, expected_history = network_runs(model)
+    net = Network(MODELS[model]["dims"], **MODELS[model]["network"], backend="jax")
+    history = net.fit(X, Y, learning_rate=0.0075, num_iterations=2500, record_every=100, progress=False)
+    assert history.iterations == RECORDED
+    np.testing.assert_allclose(history.costs, expected_history.costs, rtol=RTOL)
+    for name, value in net.parameters.items():
+        np.testing.assert_allclose(to_numpy(value), expected.parameters[name], rtol=1e-7, atol=1e-12, err_msg=name)
+    assert net.accuracy(cat_data.test_x, cat_data.test_y) == MODELS[model]["test"]

@@ -208,6 +208,7 @@ def _interrupt_at(monkeypatch, iteration):
 
 
 def test_resuming_an_interrupted_run_equals_an_uninterrupted_one(case, flower, tmp_path, monkeypatch):
+    case.skip_long_runs()
     X, Y = flower
     options = dict(learning_rate=1.2, num_iterations=40, record_every=7, progress=False)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from array_api_compat import array_namespace
 
-from ..activations import ACTIVATIONS
+from ..activations import ACTIVATIONS, scalar
 from ..activations import sigmoid as _stable_sigmoid
 from ..initializers import initial_layers
 from ..validation import check_labels, check_matrix
@@ -120,8 +120,8 @@ def _unsaturate(AL, xp):
     the course's formulas would take ``log(0)`` or divide by zero.
     """
     info = xp.finfo(AL.dtype)
-    AL = xp.where(AL == 1.0, 1.0 - info.eps / 2, AL)
-    return xp.where(AL == 0.0, info.smallest_normal, AL)
+    AL = xp.where(AL == 1.0, scalar(xp, 1.0 - info.eps / 2, AL), AL)
+    return xp.where(AL == 0.0, scalar(xp, info.smallest_normal, AL), AL)
 
 
 def _output_gradient(AL, Y):
@@ -151,7 +151,7 @@ def L_model_backward(AL, Y, caches):
     """Gradients ``{dA{l-1}, dW{l}, db{l}}`` for ``l = L..1``, from ``dAL = -(Y/AL - (1-Y)/(1-AL))``."""
     grads = {}
     L = len(caches)
-    Y = Y if tuple(Y.shape) == tuple(AL.shape) else Y.reshape(AL.shape)
+    Y = Y if tuple(Y.shape) == tuple(AL.shape) else array_namespace(Y).reshape(Y, AL.shape)
     dAL = _output_gradient(AL, Y)
     grads[f"dA{L - 1}"], grads[f"dW{L}"], grads[f"db{L}"] = linear_activation_backward(dAL, caches[L - 1], "sigmoid")
     for l in range(L - 2, -1, -1):
