@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import dnn_xp
+import dnn_xp.datasets
 from dnn_xp import Network, schedules
 from dnn_xp.backend import BackendError, resolve_backend
 
