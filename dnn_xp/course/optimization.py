@@ -16,7 +16,7 @@ from ..batching import batch_slices, shuffle_columns
 from ..datasets import moons
 from ..optimizers import momentum
 from ..schedules import inverse_time, staircase
-from ._common import cross_entropy_terms, layers_of, parameters_dict
+from ._common import check_data, cross_entropy_terms, layers_of, parameters_dict
 from ._plots import plot_decision_boundary
 from ._three_layer import backward_propagation_scaled_first as backward_propagation
 from ._three_layer import forward_propagation, initial_parameters, predict, predict_dec, relu, sigmoid
@@ -131,6 +131,7 @@ def model(X, Y, layers_dims, optimizer, learning_rate=0.0007, mini_batch_size=64
     """
     if optimizer not in ("gd", "momentum", "adam"):
         raise ValueError(f"optimizer must be 'gd', 'momentum' or 'adam'; got optimizer={optimizer!r}")
+    check_data(X, Y, n_x=layers_dims[0], n_y=layers_dims[-1], expects="layers_dims")
     m = X.shape[1]
     learning_rate0 = learning_rate
     parameters = initial_parameters(layers_dims, "he", like=X)
