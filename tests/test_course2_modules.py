@@ -325,3 +325,32 @@ def test_plot_decision_boundary_as_the_notebooks_call_it(monkeypatch):
     assert ax.collections[-1].get_offsets().shape == (300, 2)  # the scattered points
     plt.close(figure)
     assert opt.plot_decision_boundary is reg.plot_decision_boundary is init.plot_decision_boundary
+
+
+# ---------------------------------------------------------------- bad input at the models' entry points
+
+MODELS = {
+    "initialization": lambda X, Y: init.model(X, Y, num_iterations=1, print_cost=False),
+    "regularization": lambda X, Y: reg.model(X, Y, num_iterations=1, print_cost=False),
+    "optimization": lambda X, Y: opt.model(X, Y, [2, 5, 2, 1], "adam", num_epochs=1, print_cost=False),
+}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_models_refuse_bad_input_naming_it(model):
+    X, Y, _, _ = init.load_dataset()
+    nan_X = X.copy()
+    nan_X[1, 7] = np.inf
+    mistakes = [
+        (X, Y.ravel(), ValueError, r"Y must be 2-D.*reshape it to \(1, m\)"),
+        (X, Y.T, ValueError, r"Y has 300 rows.*expects 1.*shape \(1, m\)"),
+        (X, Y[:, :-1], ValueError, r"Y has 299 examples \(columns\) but X has 300"),
+        (nan_X, Y, ValueError, r"X contains NaN or Inf; clean or impute"),
+        (X, Y - 1, ValueError, r"Y must hold labels 0 or 1"),
+        (X.T, Y, ValueError, r"X has 300 rows but layers_dims expects 2|Y has 300 examples \(columns\) but X has 2"),
+        (list(X), Y, TypeError, r"X must be an array"),
+    ]
+    for bad_X, bad_Y, error, fix in mistakes:
+        with pytest.raises(error, match=fix):
+            MODELS[model](bad_X, bad_Y)
+    MODELS[model](X, Y)  # and the clean data trains
