@@ -208,6 +208,42 @@ def test_each_module_is_one_import_line(module):
     assert all(callable(names[n]) for n in exported)
 
 
+# The course notebooks' import lines from their helper files (``*_utils.py``): with the helper's
+# module name replaced by the drop-in module's, each line must import.
+NOTEBOOK_IMPORTS = {
+    "logistic_regression": ["load_dataset"],  # lr_utils
+    "planar": ["plot_decision_boundary", "sigmoid", "load_planar_dataset", "load_extra_datasets"],
+    "deep": ["sigmoid", "sigmoid_backward", "relu", "relu_backward",  # dnn_utils
+             "load_data", "initialize_parameters", "initialize_parameters_deep", "linear_activation_forward",
+             "L_model_forward", "compute_cost", "linear_activation_backward", "L_model_backward",
+             "update_parameters", "predict", "print_mislabeled_images"],  # dnn_app_utils, imported with *
+    "initialization": ["sigmoid", "relu", "compute_loss", "forward_propagation", "backward_propagation",
+                       "update_parameters", "predict", "load_dataset", "plot_decision_boundary", "predict_dec"],
+    "regularization": ["sigmoid", "relu", "plot_decision_boundary", "initialize_parameters", "load_2D_dataset",
+                       "predict_dec", "compute_cost", "predict", "forward_propagation", "backward_propagation",
+                       "update_parameters"],
+    "gradient_checking": ["sigmoid", "relu", "dictionary_to_vector", "vector_to_dictionary", "gradients_to_vector"],
+    "optimization": ["load_params_and_grads", "initialize_parameters", "forward_propagation", "backward_propagation",
+                     "compute_cost", "predict", "predict_dec", "plot_decision_boundary", "load_dataset"],
+}
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_each_notebooks_helper_import_line_works(module):
+    names = {}
+    exec(f"from dnn_xp.course.{module} import {', '.join(NOTEBOOK_IMPORTS[module])}", names)
+    assert all(callable(names[name]) for name in NOTEBOOK_IMPORTS[module])
+
+
+def test_load_params_and_grads_draws_as_the_course():
+    drawn = optimization.load_params_and_grads()
+    np.random.seed(1)
+    expected = [np.random.randn(*shape) for shape in [(2, 3), (2, 1), (3, 3), (3, 1)] * 2]
+    assert len(drawn) == 8
+    for got, want in zip(drawn, expected):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_the_package_import_still_gives_week_4():
     names = {}
     exec("from dnn_xp.course import *", names)
