@@ -3,8 +3,8 @@
 Generated teaching sets (:func:`planar_flower`, :func:`moons`, :func:`circles`,
 :func:`spirals`) need no download; :func:`digits` (10 classes, ids in ``Y``) and
 :func:`load_football` read files that scikit-learn and the course ship;
-:func:`load_cat` reads the course's HDF5 files and :func:`load_npz` /
-:func:`load_csv` read a user's file, where examples are rows.
+:func:`load_cat` reads the course's HDF5 files (:func:`load_cat_images`: their arrays as
+stored) and :func:`load_npz` / :func:`load_csv` read a user's file, where examples are rows.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 ``from dnn_xp.course.optimization import *`` gives the assignment's functions and the helpers
 its ``opt_utils.py`` gave (the fixed 3-layer network, ``compute_cost``, ``predict``,
-``predict_dec``, ``load_dataset``, ``load_params_and_grads``), with their names, arguments, defaults, dictionary keys and
-return values, on any backend's arrays. Velocities ``v`` and squared averages ``s`` are
+``predict_dec``, ``load_dataset``, ``load_params_and_grads``), with their names, arguments,
+defaults, dictionary keys and return values, on any backend's arrays. Velocities ``v`` and squared averages ``s`` are
 dictionaries keyed ``dW1, db1, ...`` shaped like the parameters.
 """
 
