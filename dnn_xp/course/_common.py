@@ -21,12 +21,13 @@ def place(host, like=None, backend=None, device=None):
     """A dict of host (NumPy) arrays moved to a backend, as a new dict with the same keys.
 
     With ``like`` (an array): onto its backend and device, in its dtype when it is floating;
-    otherwise onto the named backend (None: ``$DNN_XP_BACKEND`` or NumPy) and device, in the
-    device's default float dtype (float32 on a device without float64).
+    otherwise onto the named backend (None: ``$DNN_XP_BACKEND`` or NumPy) and device, in
+    float64, the course's dtype (float32 on a device without float64; torch's default
+    float32 would not match the float64 data a learner converts).
     """
     if like is None:
         target = resolve_backend(backend, device)
-        dtype = target.xp.__array_namespace_info__().default_dtypes(device=target.device)["real floating"]
+        dtype = target.dtype(target.default_float)
     else:
         target = backend_of(like)
         dtype = like.dtype if target.xp.isdtype(like.dtype, "real floating") else None
