@@ -14,7 +14,7 @@ import math
 from array_api_compat import array_namespace, device
 
 from ..backend import backend_of, resolve_backend
-from ..validation import check_labels, check_matrix
+from ..validation import check_finite, check_labels, check_matrix
 
 
 def place(host, like=None, backend=None, device=None):
@@ -98,7 +98,6 @@ def as_0d(xp, value):
     return xp.asarray(value)
 
 
-
 def check_data(X, Y, n_x=None, n_y=1, names=("X", "Y"), expects="the model"):
     """A model's data checks, as :class:`dnn_xp.Network` makes them: ``X: (n_x, m)`` finite, ``Y: (n_y, m)`` of 0/1.
 
@@ -113,5 +112,5 @@ def check_data(X, Y, n_x=None, n_y=1, names=("X", "Y"), expects="the model"):
                          f"must be columns: pass an array of shape ({n_x}, m)")
     check_matrix(Y, Y_name)
     xp = array_namespace(X, Y)
-    check_matrix(X, X_name, xp=xp)
+    check_finite(X, X_name, xp)
     check_labels(Y, X.shape[1], Y.shape[0] if n_y is None else n_y, True, xp, name=Y_name)
