@@ -3,8 +3,8 @@
 Generated teaching sets (:func:`planar_flower`, :func:`moons`, :func:`circles`,
 :func:`spirals`) need no download; :func:`digits` (10 classes, ids in ``Y``) and
 :func:`load_football` read files that scikit-learn and the course ship;
-:func:`load_cat` reads the course's HDF5 files and :func:`load_npz` /
-:func:`load_csv` read a user's file, where examples are rows.
+:func:`load_cat` reads the course's HDF5 files (:func:`load_cat_images`: their arrays as
+stored) and :func:`load_npz` / :func:`load_csv` read a user's file, where examples are rows.
 """
 
 from __future__ import annotations
@@ -342,16 +342,56 @@ def load_cat(data_dir) -> CatData:
     Each image is flattened in C order to a column and divided by 255, so
     ``X[:, i]`` is image ``i``; labels become ``(1, m)``.
     """
-    folder = Path(data_dir)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"data_dir {str(folder)!r} is not a folder; point it at the folder "
-                                f"holding {' and '.join(_CAT_FILES.values())}")
+    folder = _cat_folder(data_dir)
     train_x, train_y, classes = _read_cat_split(folder / _CAT_FILES["train"], "train")
     test_x, test_y, _ = _read_cat_split(folder / _CAT_FILES["test"], "test")
     return CatData(train_x, train_y, test_x, test_y, classes)
 
 
+class CatImages(NamedTuple):
+    """Cat vs non-cat as the course's loader returns it: the images unflattened.
+
+    ``train_x_orig: (209, 64, 64, 3)`` and ``test_x_orig: (50, 64, 64, 3)`` uint8, labels
+    ``train_y: (1, 209)`` and ``test_y: (1, 50)`` as stored (int64), and ``classes``, the
+    test file's ``list_classes``: NumPy bytes ``[b'non-cat', b'cat']``.
+    """
+
+    train_x_orig: np.ndarray
+    train_y: np.ndarray
+    test_x_orig: np.ndarray
+    test_y: np.ndarray
+    classes: np.ndarray
+
+
+def load_cat_images(data_dir) -> CatImages:
+    """Read the two HDF5 files from ``data_dir`` without flattening or scaling (the course's ``load_data``)."""
+    folder = _cat_folder(data_dir)
+    train_x, train_y, _ = _read_cat_file(folder / _CAT_FILES["train"], "train")
+    test_x, test_y, classes = _read_cat_file(folder / _CAT_FILES["test"], "test")
+    if classes is None:
+        raise ValueError(f"{str(folder / _CAT_FILES['test'])!r} has no 'list_classes'; "
+                         f"the course's file has [b'non-cat', b'cat']: download it again")
+    return CatImages(train_x, train_y.reshape(1, -1), test_x, test_y.reshape(1, -1), classes)
+
+
+def _cat_folder(data_dir) -> Path:
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"data_dir {str(folder)!r} is not a folder; point it at the folder "
+                                f"holding {' and '.join(_CAT_FILES.values())}")
+    return folder
+
+
 def _read_cat_split(path: Path, split: str):
+    """One split flattened: ``X: (12288, m)`` in ``[0, 1]``, ``Y: (1, m)`` float64, the class names."""
+    images, labels, classes = _read_cat_file(path, split)
+    X = images.reshape(images.shape[0], -1).T / 255.0
+    names = ["non-cat", "cat"] if classes is None else _class_names(classes, path)
+    return X, labels.reshape(1, -1).astype(np.float64), names
+
+
+def _read_cat_file(path: Path, split: str):
+    """One split as stored: images ``(m, 64, 64, 3)``, labels ``(m,)``, ``list_classes`` (None if absent)."""
     import h5py
 
     if not path.is_file():
@@ -367,8 +407,7 @@ def _read_cat_split(path: Path, split: str):
                                  f"it has {sorted(f.keys())}")
             images = _hdf5_array(f, f"{split}_set_x", "uif", path)
             labels = _hdf5_array(f, f"{split}_set_y", "buif", path).reshape(-1)
-            classes = _class_names(_hdf5_array(f, "list_classes", "SUO", path), path) if "list_classes" in f \
-                else ["non-cat", "cat"]
+            classes = _hdf5_array(f, "list_classes", "SUO", path) if "list_classes" in f else None
     except OSError as exc:  # h5py's error for a truncated or damaged file
         raise ValueError(f"{str(path)!r} is a damaged HDF5 file ({exc}); download it again") from None
     if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE or images.shape[0] != labels.shape[0]:
@@ -376,8 +415,7 @@ def _read_cat_split(path: Path, split: str):
                          f"got {images.shape} and {labels.shape}")
     if not np.isin(labels, (0, 1)).all():
         raise ValueError(f"{str(path)!r}: labels must be 0 or 1")
-    X = images.reshape(images.shape[0], -1).T / 255.0
-    return X, labels.reshape(1, -1).astype(np.float64), classes
+    return images, labels, classes
 
 
 def _hdf5_array(f, name: str, kinds: str, path: Path) -> np.ndarray:

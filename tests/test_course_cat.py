@@ -14,6 +14,8 @@ import re
 import numpy as np
 import pytest
 
+from conftest import CAT_DIR
+
 from dnn_xp import Network, course, resolve_backend, to_numpy
 
 RTOL = 1e-9
@@ -233,3 +235,47 @@ def test_network_on_jax_matches_numpy(cat_data, jax_cat, network_runs, model):
     for name, value in net.parameters.items():
         np.testing.assert_allclose(to_numpy(value), expected.parameters[name], rtol=1e-7, atol=1e-12, err_msg=name)
     assert net.accuracy(cat_data.test_x, cat_data.test_y) == MODELS[model]["test"]
+
+
+# ---------------------------------------------------------------- the application's helpers
+
+def test_load_data_is_the_courses_loader(cat_data):
+    train_x_orig, train_y, test_x_orig, test_y, classes = course.load_data(CAT_DIR)
+    assert train_x_orig.shape == (209, 64, 64, 3) and test_x_orig.shape == (50, 64, 64, 3)
+    assert train_x_orig.dtype == np.uint8 and train_y.shape == (1, 209) and test_y.shape == (1, 50)
+    assert list(classes) == [b"non-cat", b"cat"]
+    # The application notebook's preprocessing gives the library's layout.
+    train_x = train_x_orig.reshape(train_x_orig.shape[0], -1).T / 255.
+    test_x = test_x_orig.reshape(test_x_orig.shape[0], -1).T / 255.
+    np.testing.assert_array_equal(train_x, cat_data.train_x)
+    np.testing.assert_array_equal(test_x, cat_data.test_x)
+    np.testing.assert_array_equal(test_y, cat_data.test_y)
+
+
+@pytest.mark.parametrize("names", [None, "text"])
+def test_print_mislabeled_images_draws_each_mistake(cat_data, names):
+    """One titled image per column where ``p != y``, headless (Agg); class names as bytes or text."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    _, _, _, test_y, classes = course.load_data(CAT_DIR)
+    if names == "text":
+        classes = cat_data.classes
+    p = test_y.astype(np.float64)
+    wrong = [3, 10, 41]
+    p[0, wrong] = 1 - p[0, wrong]
+    with matplotlib.rc_context():
+        figure = plt.figure()
+        try:
+            course.print_mislabeled_images(classes, cat_data.test_x, test_y, p)
+            assert plt.rcParams["figure.figsize"] == [40.0, 40.0]  # as the course sets it
+            assert len(figure.axes) == len(wrong)
+            for ax, index in zip(figure.axes, wrong):
+                predicted, actual = ["non-cat", "cat"][int(p[0, index])], ["non-cat", "cat"][int(test_y[0, index])]
+                assert ax.get_title() == f"Prediction: {predicted} \n Class: {actual}"
+                np.testing.assert_array_equal(ax.images[0].get_array(), cat_data.test_x[:, index].reshape(64, 64, 3))
+        finally:
+            plt.close(figure)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 
-from array_api_compat import device
+from array_api_compat import array_namespace, device
 
 from ..backend import backend_of, resolve_backend
+from ..validation import check_finite, check_labels, check_matrix
 
 
 def place(host, like=None, backend=None, device=None):
@@ -21,7 +22,8 @@ def place(host, like=None, backend=None, device=None):
 
     With ``like`` (an array): onto its backend and device, in its dtype when it is floating;
     otherwise onto the named backend (None: ``$DNN_XP_BACKEND`` or NumPy) and device, in
-    float64 (float32 on a device without it).
+    float64, the course's dtype (float32 on a device without float64; torch's default
+    float32 would not match the float64 data a learner converts).
     """
     if like is None:
         target = resolve_backend(backend, device)
@@ -95,3 +97,20 @@ def as_0d(xp, value):
     """
     return xp.asarray(value)
 
+
+def check_data(X, Y, n_x=None, n_y=1, names=("X", "Y"), expects="the model"):
+    """A model's data checks, as :class:`dnn_xp.Network` makes them: ``X: (n_x, m)`` finite, ``Y: (n_y, m)`` of 0/1.
+
+    ``n_x`` None takes any number of rows (the model is sized from ``X``); ``n_y`` None
+    takes any number of label rows. A failed check is a ValueError (TypeError for a
+    non-array) naming the argument and the fix; ``expects`` says where ``n_x`` comes from.
+    """
+    X_name, Y_name = names
+    check_matrix(X, X_name)
+    if n_x is not None and X.shape[0] != n_x:
+        raise ValueError(f"{X_name} has {X.shape[0]} rows but {expects} expects {n_x} features; examples "
+                         f"must be columns: pass an array of shape ({n_x}, m)")
+    check_matrix(Y, Y_name)
+    xp = array_namespace(X, Y)
+    check_finite(X, X_name, xp)
+    check_labels(Y, X.shape[1], Y.shape[0] if n_y is None else n_y, True, xp, name=Y_name)

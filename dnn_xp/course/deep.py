@@ -5,7 +5,8 @@ changing one import to ``from dnn_xp.course import *`` (the same as ``dnn_xp.cou
 Each function computes the course's formula; arrays may belong to any supported backend
 (the namespace is read from the arguments). Caches have the course's layout
 ``((A_prev, W, b), Z)``; parameters and gradients are dictionaries keyed
-``W1, b1, ...`` and ``dA0, dW1, db1, ...``.
+``W1, b1, ...`` and ``dA0, dW1, db1, ...``. The application's helpers come too: ``load_data``
+(the cat images as the course's loader returns them) and ``print_mislabeled_images``.
 """
 
 from __future__ import annotations
@@ -14,16 +15,29 @@ from array_api_compat import array_namespace
 
 from ..activations import ACTIVATIONS, scalar
 from ..activations import sigmoid as _stable_sigmoid
+from ..datasets import load_cat_images
 from ..initializers import initial_layers
 from ..validation import check_labels, check_matrix
 from ._common import as_0d, parameters_dict, place
+from ._plots import print_mislabeled_images
 
 __all__ = [
     "initialize_parameters", "initialize_parameters_deep", "sigmoid", "relu", "sigmoid_backward",
     "relu_backward", "linear_forward", "linear_activation_forward", "L_model_forward", "compute_cost",
     "linear_backward", "linear_activation_backward", "L_model_backward", "update_parameters",
-    "two_layer_model", "L_layer_model", "predict",
+    "two_layer_model", "L_layer_model", "predict", "load_data", "print_mislabeled_images",
 ]
+
+
+def load_data(data_dir="datasets"):
+    """The cat images as the course's ``load_data()`` returns them (NumPy, nothing flattened or scaled).
+
+    ``(train_x_orig (209, 64, 64, 3) uint8, train_y (1, 209), test_x_orig (50, 64, 64, 3),
+    test_y (1, 50), classes)``, ``classes`` the bytes ``[b'non-cat', b'cat']``. ``data_dir`` holds
+    ``train_catvnoncat.h5`` and ``test_catvnoncat.h5``; it defaults to where the course's
+    notebook finds them.
+    """
+    return tuple(load_cat_images(data_dir))
 
 
 def initialize_parameters(n_x, n_h, n_y, seed=1, backend=None, device=None):

@@ -9,6 +9,7 @@ caches, on any backend's arrays. The model is ``[n_x, 10, 5, 1]``: ReLU, ReLU, s
 from __future__ import annotations
 
 from ..datasets import circles
+from ._common import check_data
 from ._plots import plot_decision_boundary
 from ._three_layer import backward_propagation_scaled_first as backward_propagation
 from ._three_layer import forward_propagation, initial_parameters, predict, predict_dec, relu, sigmoid
@@ -58,6 +59,7 @@ def model(X, Y, learning_rate=0.01, num_iterations=15000, print_cost=True, initi
     if initialization not in _SCHEMES:
         raise ValueError(f"initialization must be one of {', '.join(map(repr, _SCHEMES))}; "
                          f"got initialization={initialization!r}")
+    check_data(X, Y)
     parameters = initial_parameters([X.shape[0], 10, 5, 1], _SCHEMES[initialization], like=X)
     for i in range(num_iterations):
         a3, cache = forward_propagation(X, parameters)

@@ -2,7 +2,8 @@
 
 ``from dnn_xp.course.logistic_regression import *`` gives the assignment's functions with its
 names, arguments, defaults and return values, on any backend's arrays. Shapes: ``X: (n_x, m)``,
-``Y: (1, m)``, ``w: (n_x, 1)``, ``b`` a number or a 0-d array.
+``Y: (1, m)``, ``w: (n_x, 1)``, ``b`` a number or a 0-d array. ``load_dataset`` is the loader
+its ``lr_utils.py`` gave (the cat images, unflattened).
 """
 
 from __future__ import annotations
@@ -10,10 +11,23 @@ from __future__ import annotations
 import numpy as np
 from array_api_compat import array_namespace
 
-from ._common import as_0d, cross_entropy_terms, place
+from ..datasets import load_cat_images
+from ..validation import check_matrix
+from ._common import as_0d, check_data, cross_entropy_terms, place
 from ._common import sigmoid as _sigmoid
 
-__all__ = ["sigmoid", "initialize_with_zeros", "propagate", "optimize", "predict", "model"]
+__all__ = ["load_dataset", "sigmoid", "initialize_with_zeros", "propagate", "optimize", "predict", "model"]
+
+
+def load_dataset(data_dir="datasets"):
+    """The cat images as ``lr_utils.load_dataset()`` returns them (NumPy, nothing flattened or scaled).
+
+    ``(train_set_x_orig (209, 64, 64, 3) uint8, train_set_y (1, 209), test_set_x_orig
+    (50, 64, 64, 3), test_set_y (1, 50), classes)``, ``classes`` the bytes ``[b'non-cat', b'cat']``.
+    ``data_dir`` holds ``train_catvnoncat.h5`` and ``test_catvnoncat.h5``; it defaults to where
+    the course's notebook finds them.
+    """
+    return tuple(load_cat_images(data_dir))
 
 
 def sigmoid(z):
@@ -48,6 +62,8 @@ def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=Fal
     """
     if num_iterations < 1:
         raise ValueError(f"num_iterations must be at least 1; got num_iterations={num_iterations!r}")
+    check_matrix(w, "w")
+    check_data(X, Y, n_x=w.shape[0], expects="w (its rows)")
     costs = []
     for i in range(num_iterations):
         grads, cost = propagate(w, b, X, Y)
@@ -73,6 +89,8 @@ def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0
     Keys ``costs, Y_prediction_test, Y_prediction_train, w, b, learning_rate, num_iterations``;
     with ``print_cost`` the costs and the train and test accuracies (in %) are printed.
     """
+    check_data(X_train, Y_train, names=("X_train", "Y_train"))
+    check_data(X_test, Y_test, n_x=X_train.shape[0], names=("X_test", "Y_test"), expects="X_train (its rows)")
     xp = array_namespace(X_train, Y_train, X_test, Y_test)
     w = place({"w": np.zeros((X_train.shape[0], 1))}, like=X_train)["w"]
     params, grads, costs = optimize(w, 0.0, X_train, Y_train, num_iterations, learning_rate, print_cost)

@@ -2,8 +2,8 @@
 
 ``from dnn_xp.course.optimization import *`` gives the assignment's functions and the helpers
 its ``opt_utils.py`` gave (the fixed 3-layer network, ``compute_cost``, ``predict``,
-``predict_dec``, ``load_dataset``), with their names, arguments, defaults, dictionary keys and
-return values, on any backend's arrays. Velocities ``v`` and squared averages ``s`` are
+``predict_dec``, ``load_dataset``, ``load_params_and_grads``), with their names, arguments,
+defaults, dictionary keys and return values, on any backend's arrays. Velocities ``v`` and squared averages ``s`` are
 dictionaries keyed ``dW1, db1, ...`` shaped like the parameters.
 """
 
@@ -16,7 +16,7 @@ from ..batching import batch_slices, shuffle_columns
 from ..datasets import moons
 from ..optimizers import momentum
 from ..schedules import inverse_time, staircase
-from ._common import cross_entropy_terms, layers_of, parameters_dict
+from ._common import check_data, cross_entropy_terms, layers_of, parameters_dict
 from ._plots import plot_decision_boundary
 from ._three_layer import backward_propagation_scaled_first as backward_propagation
 from ._three_layer import forward_propagation, initial_parameters, predict, predict_dec, relu, sigmoid
@@ -24,7 +24,7 @@ from .deep import update_parameters as update_parameters_with_gd
 
 __all__ = [
     "plot_decision_boundary", "sigmoid", "relu", "initialize_parameters", "compute_cost",
-    "forward_propagation", "backward_propagation", "predict", "predict_dec", "load_dataset",
+    "forward_propagation", "backward_propagation", "predict", "predict_dec", "load_dataset", "load_params_and_grads",
     "update_parameters_with_gd", "random_mini_batches", "initialize_velocity",
     "update_parameters_with_momentum", "initialize_adam", "update_parameters_with_adam", "update_lr",
     "schedule_lr_decay", "model",
@@ -39,6 +39,16 @@ def load_dataset():
     Returns ``(train_X (2, 300), train_Y (1, 300))``, NumPy float64.
     """
     return moons(n_samples=300, noise=0.2, random_state=3)
+
+
+def load_params_and_grads(seed=1):
+    """The helper's fixed example: ``(W1 (2, 3), b1 (2, 1), W2 (3, 3), b2 (3, 1), dW1, db1, dW2, db2)``.
+
+    All eight drawn in that order by ``randn`` after ``seed``, as NumPy float64 arrays.
+    """
+    rng = host_rng(seed)
+    shapes = [(2, 3), (2, 1), (3, 3), (3, 1)] * 2
+    return tuple(rng.randn(*shape) for shape in shapes)
 
 
 def initialize_parameters(layer_dims, backend=None, device=None):
@@ -131,6 +141,7 @@ def model(X, Y, layers_dims, optimizer, learning_rate=0.0007, mini_batch_size=64
     """
     if optimizer not in ("gd", "momentum", "adam"):
         raise ValueError(f"optimizer must be 'gd', 'momentum' or 'adam'; got optimizer={optimizer!r}")
+    check_data(X, Y, n_x=layers_dims[0], n_y=layers_dims[-1], expects="layers_dims")
     m = X.shape[1]
     learning_rate0 = learning_rate
     parameters = initial_parameters(layers_dims, "he", like=X)

@@ -1,26 +1,41 @@
 """Course 1, week 3: planar data classification with one tanh hidden layer, as a drop-in module.
 
-``from dnn_xp.course.planar import *`` gives the assignment's functions (and its data loader)
-with its names, arguments, defaults, dictionary keys and return values, on any backend's
-arrays. Shapes: ``X: (n_x, m)``, ``Y: (1, m)``, ``W1: (n_h, n_x)``, ``W2: (n_y, n_h)``.
+``from dnn_xp.course.planar import *`` gives the assignment's functions and the helpers its
+``planar_utils.py`` gave (``plot_decision_boundary``, ``sigmoid``, ``load_planar_dataset``,
+``load_extra_datasets``) with their names, arguments, defaults, dictionary keys and return
+values, on any backend's arrays. Shapes: ``X: (n_x, m)``, ``Y: (n_y, m)``, ``W1: (n_h, n_x)``,
+``W2: (n_y, n_h)``.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from array_api_compat import array_namespace
 
 from ..datasets import planar_flower
 from ..initializers import initial_layers
 from . import deep
-from ._common import cross_entropy_terms, parameters_dict, place
-from ._plots import plot_decision_boundary
+from ._common import check_data, cross_entropy_terms, parameters_dict, place
 from ._common import sigmoid as _sigmoid
+from ._plots import decision_boundary
 
 __all__ = [
-    "plot_decision_boundary", "sigmoid", "load_planar_dataset", "layer_sizes", "initialize_parameters",
-    "forward_propagation", "compute_cost", "backward_propagation", "update_parameters", "nn_model",
-    "predict",
+    "plot_decision_boundary", "sigmoid", "load_planar_dataset", "load_extra_datasets", "layer_sizes",
+    "initialize_parameters", "forward_propagation", "compute_cost", "backward_propagation",
+    "update_parameters", "nn_model", "predict",
 ]
+
+EXTRA_SIZE = 200  # points in each of load_extra_datasets' sets
+
+
+def plot_decision_boundary(model, X, y):
+    """Colour the plane by ``model`` and scatter ``X: (2, m)`` by ``y: (1, m)`` on pyplot's current axes.
+
+    ``model`` maps host points as rows ``(k, 2)`` to predictions, e.g.
+    ``lambda x: predict(parameters, x.T)``. As in the course, it does not call ``plt.show()``,
+    so the notebook's ``plt.title(...)`` and subplots apply to this figure. Needs matplotlib.
+    """
+    decision_boundary(model, X, y, show=False)
 
 
 def sigmoid(x):
@@ -29,8 +44,33 @@ def sigmoid(x):
 
 
 def load_planar_dataset():
-    """The course's "flower": ``X: (2, 400)``, ``Y: (1, 400)`` (NumPy, float64)."""
-    return planar_flower()
+    """The course's "flower": ``X: (2, 400)`` float64 and ``Y: (1, 400)`` uint8, as NumPy arrays."""
+    X, Y = planar_flower()
+    return X, Y.astype(np.uint8)
+
+
+def load_extra_datasets():
+    """The assignment's other planar sets, drawn as the course draws them with ``sklearn.datasets``.
+
+    Returns ``(noisy_circles, noisy_moons, blobs, gaussian_quantiles, no_structure)``, each a pair
+    ``(X (200, 2), y (200,))`` with examples as rows, as scikit-learn returns them (the notebook
+    transposes them): circles with ``factor=.5, noise=.3``, moons with ``noise=.2``, 6 blobs
+    (``random_state=5``), Gaussian quantiles of 2 classes (``cov=0.5``), and two uniform
+    ``rand(200, 2)`` arrays. All but the blobs draw from NumPy's global generator, unseeded,
+    as the course does. Needs scikit-learn.
+    """
+    try:
+        from sklearn import datasets
+    except ImportError:
+        raise ImportError("load_extra_datasets draws its sets with scikit-learn, which is not installed; "
+                          "pip install 'dnn_xp[datasets]' (or scikit-learn)") from None
+    noisy_circles = datasets.make_circles(n_samples=EXTRA_SIZE, factor=0.5, noise=0.3)
+    noisy_moons = datasets.make_moons(n_samples=EXTRA_SIZE, noise=0.2)
+    blobs = datasets.make_blobs(n_samples=EXTRA_SIZE, random_state=5, n_features=2, centers=6)
+    gaussian_quantiles = datasets.make_gaussian_quantiles(mean=None, cov=0.5, n_samples=EXTRA_SIZE, n_features=2,
+                                                          n_classes=2, shuffle=True, random_state=None)
+    no_structure = np.random.rand(EXTRA_SIZE, 2), np.random.rand(EXTRA_SIZE, 2)
+    return noisy_circles, noisy_moons, blobs, gaussian_quantiles, no_structure
 
 
 def layer_sizes(X, Y):
@@ -86,7 +126,9 @@ def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False):
     """Gradient descent (learning rate 1.2) from the seed-2 weights, on X's backend: ``parameters``.
 
     With ``print_cost`` the cost is printed every 1000 iterations as ``Cost after iteration i: %f``.
+    ``X: (n_x, m)`` must be finite and ``Y: (n_y, m)`` hold 0/1 labels.
     """
+    check_data(X, Y, n_y=None)
     n_x, _, n_y = layer_sizes(X, Y)
     parameters = place(_initial(n_x, n_h, n_y), like=X)
     for i in range(num_iterations):

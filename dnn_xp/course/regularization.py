@@ -12,7 +12,7 @@ from array_api_compat import array_namespace
 
 from ..datasets import load_football
 from ..regularization import l2_cost
-from ._common import layers_of
+from ._common import check_data, layers_of
 from ._plots import plot_decision_boundary
 from ._three_layer import backward as _backward
 from ._three_layer import backward_propagation_scaled_last as backward_propagation
@@ -83,6 +83,7 @@ def model(X, Y, learning_rate=0.3, num_iterations=30000, print_cost=True, lambd=
         raise ValueError(f"use L2 or dropout, not both; got lambd={lambd!r} and keep_prob={keep_prob!r}")
     if not 0 < keep_prob <= 1:
         raise ValueError(f"keep_prob is the probability of keeping a unit, in (0, 1]; got keep_prob={keep_prob!r}")
+    check_data(X, Y)
     parameters = initial_parameters([X.shape[0], 20, 3, 1], "lecun", like=X)
     dropout = keep_prob if keep_prob < 1 else None
     for i in range(num_iterations):
