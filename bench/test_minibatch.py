@@ -188,6 +188,7 @@ class JaxEpoch:
 
     def _epoch(self, params, v, s, t, X, Y, *, batch_size):
         jax, jnp = self.jax, self.jnp
+        batch_size = min(batch_size, X.shape[1])  # as the library does: one batch of all when m is smaller
         count = X.shape[1] // batch_size
 
         def loss(params, x, y):
