@@ -108,8 +108,7 @@ def handwritten_adam_epoch(layers, state, X, Y, batch_size, lr, beta1=0.9, beta2
         A1 = np.tanh(W1 @ x + b1)
         Z2 = W2 @ A1 + b2
         E = np.exp(-np.abs(Z2))
-        R = 1.0 / (1.0 + E)
-        dZ2 = (np.where(Z2 >= 0, R, E * R) - y) / x.shape[1]
+        dZ2 = (np.where(Z2 >= 0, 1.0, E) / (1.0 + E) - y) / x.shape[1]
         dZ1 = (W2.T @ dZ2) * (1.0 - A1 * A1)
         grads = [dZ1 @ x.T, dZ1.sum(axis=1, keepdims=True), dZ2 @ A1.T, dZ2.sum(axis=1, keepdims=True)]
         t += 1
@@ -188,6 +187,7 @@ class JaxEpoch:
 
     def _epoch(self, params, v, s, t, X, Y, *, batch_size):
         jax, jnp = self.jax, self.jnp
+        batch_size = min(batch_size, X.shape[1])  # as the library does: one batch of all when m is smaller
         count = X.shape[1] // batch_size
 
         def loss(params, x, y):

@@ -82,6 +82,9 @@ def _network_fit(problem, iterations, record_every):
     return net, fit
 
 
+# planar's 1000 iterations from the benchmark's weights end near the mean label's cost: the stall check
+# runs (it is part of every fit) but its warning is no failure here
+@pytest.mark.filterwarnings("ignore::dnn_xp.TrainingWarning")
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape_name", list(FITS))
 def test_fit_vs_handwritten_jax(benchmark, shapes, smoke, shape_name, dtype):

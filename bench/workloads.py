@@ -201,8 +201,7 @@ def handwritten_step(layers, X, Y, learning_rate):
     A1 = np.tanh(Z1)
     Z2 = W2 @ A1 + b2
     E = np.exp(-np.abs(Z2))
-    R = 1.0 / (1.0 + E)
-    A2 = np.where(Z2 >= 0, R, E * R)
+    A2 = np.where(Z2 >= 0, 1.0, E) / (1.0 + E)
     dZ2 = (A2 - Y) * (learning_rate / X.shape[1])
     dW2 = dZ2 @ A1.T
     db2 = np.sum(dZ2, axis=1, keepdims=True)

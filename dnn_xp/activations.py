@@ -30,10 +30,12 @@ def scalar(xp, value: float, like):
 
 
 def sigmoid(xp, Z):
-    """``1 / (1 + exp(-Z))`` without overflow: only ``exp(-|Z|)`` is ever evaluated."""
+    """``1 / (1 + exp(-Z))`` without overflow: only ``E = exp(-|Z|)`` is ever evaluated.
+
+    ``1 / (1 + E)`` where ``Z >= 0``, ``E / (1 + E)`` elsewhere: one division for both.
+    """
     E = xp.exp(-xp.abs(Z))
-    R = 1.0 / (1.0 + E)
-    return xp.where(Z >= 0, R, E * R)
+    return xp.where(Z >= 0, scalar(xp, 1.0, E), E) / (1.0 + E)
 
 
 def _sigmoid_backward(xp, dA, Z, A):

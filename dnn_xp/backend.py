@@ -98,6 +98,10 @@ class _Library:
         """``fn`` made fast for this library; eager libraries run it as it is."""
         return fn
 
+    def compile_function(self, lib: ModuleType, fn):
+        """A small pure function of arrays (a check read back at once) compiled, where that saves dispatches."""
+        return fn
+
     repeat = staticmethod(repeat_eagerly)
 
     def devices(self, lib: ModuleType) -> list[str]:
@@ -317,6 +321,8 @@ class _Jax(_Library):
         """``jax.jit(fn)``: traced once per shapes and dtypes; numbers (the trip count) stay arguments."""
         return lib.jit(fn)
 
+    compile_function = compile
+
     @staticmethod
     def repeat(count, body, state):
         """``jax.lax.fori_loop`` over ``body``: one compiled loop, ``count`` may be traced."""
@@ -472,6 +478,15 @@ class Backend:
         ``repeat``; dask ends each call with one ``dask.persist`` of the results.
         """
         return self._library.compile(self._module, functools.partial(fn, repeat=self._library.repeat))
+
+    def compile_function(self, fn):
+        """``fn(*args)``, a small pure function of arrays without repeated steps, compiled where that pays.
+
+        For the loop's device-side checks that are read back at once (are the
+        weights finite?): ``jax.jit`` on JAX, one dispatch instead of one per
+        operation; the other libraries run ``fn`` as it is (dask computes it when read).
+        """
+        return self._library.compile_function(self._module, fn)
 
     def activate(self):
         """A context making the backend's device current, so kernels run where the arrays are.

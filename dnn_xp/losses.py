@@ -82,14 +82,19 @@ def constant_cost(xp, Y, output: OutputLayer) -> float:
     squared error: half of each row's variance, summed. A network whose cost is
     no lower has learned nothing beyond the label averages.
     """
+    return float(constant_cost_array(xp, Y, output=output))
+
+
+def constant_cost_array(xp, Y, *, output: OutputLayer):
+    """:func:`constant_cost` as a 0-d array on ``Y``'s device (a pure function, so it can be compiled)."""
     p = xp.mean(Y, axis=1)
     if not output.classifies:
-        return float(xp.sum(xp.mean((Y - p[:, None]) ** 2, axis=1))) / 2
+        return xp.sum(xp.mean((Y - p[:, None]) ** 2, axis=1)) / 2
 
     def p_log_p(a):  # 0 where a == 0, with no log(0)
         return a * xp.log(xp.where(a > 0, a, xp.ones_like(a)))
 
-    return float(xp.sum(-(p_log_p(p) + p_log_p(1.0 - p))))
+    return xp.sum(-(p_log_p(p) + p_log_p(1.0 - p)))
 def one_hot(xp, Y, classes: int):
     """Labels for a softmax over ``classes``: class ids ``(1, m)`` become one-hot ``(classes, m)``.
 

@@ -28,11 +28,11 @@ from .activations import get_activation
 from .backend import DTYPES, Backend, BackendError, resolve_backend, to_numpy
 from .core import cost, forward, probabilities
 from .initializers import check_layer_dims, initial_layers
-from .losses import accuracy, class_ids, constant_cost, get_output, one_hot
+from .losses import accuracy, class_ids, constant_cost_array, get_output, one_hot
 from .optimizers import state_arrays, state_from_arrays
 from .options import FitOptions
 from .saving import read_model, write_model
-from .training import Diverged, EarlyStopping, train, train_epochs, validation_scores
+from .training import Diverged, EarlyStopping, compiled, train, train_epochs, validation_scores
 from .validation import (check_class_labels, check_count, check_finite, check_labels, check_matrix,
                          check_positive_number, check_real_dtype, host_array)
 
@@ -360,7 +360,8 @@ class Network:
 
     def _warn_if_stalled(self, history: History, Y, learning_rate: float) -> None:
         """A TrainingWarning when the final cost is no better than predicting the mean label."""
-        final, baseline = history.costs[-1], constant_cost(self.backend.xp, Y, self.output)
+        final = history.costs[-1]
+        baseline = float(compiled(self.backend, constant_cost_array, self.backend.xp, output=self.output)(Y))
         if baseline > 0 and final > STALL_FRACTION * baseline:
             warnings.warn(
                 f"after {history.iterations[-1] + 1} iterations the cost is {final:.4f}, no better than "

@@ -91,6 +91,21 @@ def finite_flag(layers, xp):
     return functools.reduce(operator.and_, flags)
 
 
+@functools.lru_cache(maxsize=64)
+def compiled(backend: Backend, fn: Callable, *leading, **options) -> Callable:
+    """``fn(*leading, *arrays, **options)`` through :meth:`Backend.compile_function`.
+
+    Made once per backend, function and bound arguments (hashable: namespaces,
+    network kinds), so JAX traces it once per shapes, not once per call.
+    """
+    return backend.compile_function(functools.partial(fn, *leading, **options))
+
+
+def weights_finite(layers, backend: Backend) -> bool:
+    """Whether every weight and bias is finite: :func:`finite_flag`, compiled, and one host read."""
+    return bool(compiled(backend, finite_flag, xp=backend.xp)(layers))
+
+
 def train(layers, X, Y, backend: Backend, hidden, output, learning_rate: float, *, start: int, stop: int,
           record_every: int, history, print_cost: bool = False, bar=None, checkpoint_every: int | None = None,
           save: Callable | None = None, curve_every: int | None = None):
@@ -118,7 +133,7 @@ def train(layers, X, Y, backend: Backend, hidden, output, learning_rate: float, 
                         good_layers, good_iteration)
 
     def checked_save(current, iteration):
-        if not bool(finite_flag(current, backend.xp)):
+        if not weights_finite(current, backend):
             raise diverged(f"the weights after iteration {iteration - 1} are not finite")
         save(current, iteration)
 
@@ -140,7 +155,7 @@ def train(layers, X, Y, backend: Backend, hidden, output, learning_rate: float, 
             bar.update(end - first)
         if save is not None and checkpoint_every and end % checkpoint_every == 0 and end < stop:
             checked_save(layers, end)
-    if not bool(finite_flag(layers, backend.xp)):  # the last update: its cost is never computed
+    if not weights_finite(layers, backend):  # the last update: its cost is never computed
         raise diverged(f"the weights after the last update (iteration {stop - 1}) are not finite")
     if save is not None:
         save(layers, stop)
@@ -297,7 +312,7 @@ def train_epochs(layers, opt_state, X, Y, backend: Backend, recipe: Recipe, lear
                         good_layers, good_epoch)
 
     def checked_save(current, state, done):
-        if not bool(finite_flag(current, backend.xp)):
+        if not weights_finite(current, backend):
             raise diverged(f"the weights after {unit} {done - 1} are not finite")
         save(current, state, done)
 
@@ -338,7 +353,7 @@ def train_epochs(layers, opt_state, X, Y, backend: Backend, recipe: Recipe, lear
             break
         if save is not None and checkpoint_every and (epoch + 1) % checkpoint_every == 0 and epoch + 1 < stop:
             checked_save(layers, opt_state, epoch + 1)
-    if not bool(finite_flag(layers, backend.xp)):  # the last update: its cost is never computed
+    if not weights_finite(layers, backend):  # the last update: its cost is never computed
         raise diverged(f"the weights after the last update ({unit} {epoch}) are not finite")
     if save is not None:
         save(layers, opt_state, epoch + 1)
