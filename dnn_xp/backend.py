@@ -424,11 +424,19 @@ class DaskScheduler:
         return (f"scheduler {self.scheduler().scheduler.address}, {len(workers)} workers, "
                 f"{sum(w['threads'] for w in workers.values())} threads, {memory:.1f} GiB memory")
 
+    def __eq__(self, other) -> bool:
+        """Itself, and ``"cpu"``: the Array API device of NumPy-chunked dask arrays on any scheduler
+        (array-api-compat's dask namespace accepts only that name)."""
+        return self is other or other == "cpu"
+
+    __hash__ = object.__hash__
+
     def __repr__(self) -> str:
         return f"DaskScheduler({self.label!r})"
 
 
 _DASK_PLACES: dict = {}
+_LOCAL_PLACE = DaskScheduler("threads")  # how arrays of no named place (backend_of a dask array) are split
 
 
 def _embedded_client():
@@ -520,7 +528,8 @@ class _Dask(_Library):
 
     def asarray(self, lib, array, dtype, device):
         array = np.asarray(array, dtype=dtype)
-        return lib.from_array(array, chunks=(-1, "auto") if array.ndim == 2 and device.local else -1, name=False)
+        local = device is None or device.local  # None: an array's own backend (backend_of), any scheduler
+        return lib.from_array(array, chunks=(-1, "auto") if array.ndim == 2 and local else -1, name=False)
 
     def host_examples(self, lib, array, dtype, device):
         return np.asarray(array, dtype=dtype)  # split (scattered) next, by split_examples
@@ -528,6 +537,7 @@ class _Dask(_Library):
     def split_examples(self, lib, array, device, chunks, like):
         """``array: (n, m)`` (NumPy or dask) split along its columns: scattered or persisted on the cluster."""
         m = array.shape[1]
+        device = device or _LOCAL_PLACE
         if like is not None:
             columns = tuple(like.chunks[1])
         elif chunks is None:
@@ -571,10 +581,16 @@ class _Dask(_Library):
     def activate(self, lib, device):
         import dask
 
-        return dask.config.set(scheduler=device.scheduler())
+        if device is None:
+            return contextlib.nullcontext()
+        if device.local:
+            return dask.config.set(scheduler=device.label)
+        # The client as the current one (a context variable), not in dask.config: a nanny restarting a
+        # worker pickles the config, and a Client cannot be pickled.
+        return device.scheduler().as_current()
 
     def device_label(self, device):
-        return device.label
+        return "dask" if device is None else device.label
 
     def namespace_device(self, device):
         return None
