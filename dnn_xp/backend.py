@@ -444,7 +444,7 @@ def _embedded_client():
 
     try:
         cluster = LocalCluster(n_workers=_usable_cores(), threads_per_worker=1, processes=True,
-                               dashboard_address=None, env=DASK_WORKER_ENV)
+                               dashboard_address=":0", env=DASK_WORKER_ENV)
     except Exception as exc:  # a worker process that cannot start: spawn, memory, ports
         raise BackendError(f"backend='dask' could not start its embedded LocalCluster ({type(exc).__name__}: "
                            f"{exc}); a script that trains on it needs `if __name__ == '__main__':` (dask starts "
