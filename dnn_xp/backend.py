@@ -491,9 +491,10 @@ class _Dask(_Library):
     scattered to the workers once, in one chunk per worker thread (or
     ``chunks``); dask arrays are persisted on the cluster as they are chunked.
     Weights are small single-chunk arrays. Lazy arrays grow a task graph with
-    every step, so each training step ends in a ``dask.persist`` (on a cluster
-    it returns at once: the steps queue on the scheduler) and the new weights
-    stay on the workers; the client reads only the recorded costs.
+    every step, so each compiled run of steps (:meth:`compile`) ends in one
+    ``dask.persist``: the new weights stay on the workers, and on a cluster they
+    are then anchored (:func:`_anchor`) so that the scheduler keeps no lineage of
+    past runs. The client reads the recorded costs and, once per run, the weights.
     """
 
     name, module = "dask", "dask.array"
