@@ -377,9 +377,10 @@ class DaskScheduler:
     place, so networks on the same cluster share it.
     """
 
-    def __init__(self, label: str, connect=None):
+    def __init__(self, label: str, connect=None, owned: bool = True):
         self.label = label
         self._connect = connect
+        self._owned = owned  # False for a Client the caller made: theirs to close
         self._client = None
         self._lock = threading.Lock()
 
@@ -400,6 +401,20 @@ class DaskScheduler:
             if self._client is None:
                 self._client = self._connect()
         return self._client
+
+    def close(self) -> None:
+        """Close the client dnn_xp opened here (and the embedded cluster); the next use connects or starts anew.
+
+        dask's default scheduler then reverts to what it was. A Client you passed is left open.
+        """
+        with self._lock:
+            client, self._client = self._client, None
+        if client is None or not self._owned:
+            return
+        cluster = client.cluster if self.label == "local-cluster" else None
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
     def workers(self) -> dict[str, dict]:
         """``{address: {"threads": n, "memory": bytes}}`` of the cluster's workers (starts the cluster)."""
@@ -511,7 +526,8 @@ class _Dask(_Library):
         elif isinstance(spec, str) and "://" in spec:
             key, make = spec, lambda: DaskScheduler(spec, _address_client(spec))
         elif type(spec).__name__ == "Client" and type(spec).__module__.startswith("distributed"):
-            key, make = ("client", id(spec)), lambda: DaskScheduler(str(spec.scheduler.address), lambda: spec)
+            key, make = ("client", id(spec)), lambda: DaskScheduler(str(spec.scheduler.address), lambda: spec,
+                                                                  owned=False)
         else:
             raise BackendError(f"backend='dask' takes device=None (an embedded dask.distributed LocalCluster), a "
                                f"scheduler address such as 'tcp://host:8786', a dask.distributed.Client, or "
