@@ -13,11 +13,13 @@ libraries.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import importlib
 import operator
 import os
+import threading
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -79,6 +81,10 @@ class _Library:
     def device_of(self, array: Any) -> Any:
         return None
 
+    def namespace_device(self, device: Any) -> Any:
+        """``device`` as the library's Array API namespace names it (dask's: None, whatever the scheduler)."""
+        return device
+
     def activate(self, lib: ModuleType, device: Any):
         """A context in which ``device`` is the library's current device (a no-op by default)."""
         return contextlib.nullcontext()
@@ -93,6 +99,22 @@ class _Library:
 
     def owns(self, array: Any) -> bool:
         raise NotImplementedError
+
+    def host_examples(self, lib: ModuleType, array: np.ndarray, dtype: Any, device: Any) -> Any:
+        """Host examples ``(n, m)`` as :meth:`split_examples` takes them: on the device, by default."""
+        return self.asarray(lib, array, dtype, device)
+
+    def split_examples(self, lib: ModuleType, array: Any, device: Any, chunks, like) -> Any:
+        """Examples split along their columns for data-parallel work (dask); the array itself by default."""
+        return array
+
+    def column_chunks(self, array: Any) -> tuple[int, ...] | None:
+        """How ``array``'s columns are split into chunks (dask), or None for one whole array."""
+        return None
+
+    def take_columns(self, lib: ModuleType, xp: ModuleType, array: Any, index: np.ndarray, device: Any) -> Any:
+        """The columns ``index`` (a host int64 array) of ``array``, its index moved to the device once."""
+        return xp.take(array, self.asarray(lib, index, None, device), axis=1)
 
     def compile(self, lib: ModuleType, fn):
         """``fn`` made fast for this library; eager libraries run it as it is."""
@@ -331,15 +353,169 @@ class _Jax(_Library):
         return jax.lax.fori_loop(0, count, lambda _, current: body(current), state)
 
 
-class _Dask(_Library):
-    """dask arrays with NumPy chunks, chunked along the columns (the examples), on dask's local scheduler.
+DASK_LOCAL_SCHEDULERS = ("threads", "sync")
+DASK_CONNECT_TIMEOUT = 5.0  # seconds to reach a dask scheduler and find a worker, then BackendError
+# Each worker process of the embedded cluster runs one single-threaded BLAS: the cores go to processes.
+DASK_WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
-    NumPy inputs become one chunk of all rows by ``"auto"`` columns (dask's
-    ``array.chunk-size``); dask arrays given by the caller keep their chunks.
-    Lazy arrays grow a task graph with every step, so each call of a compiled
-    run of steps ends with one ``dask.persist`` of its results: the graph stays
-    the size of one run, and that persist is the run's only compute. ``device``
-    is ``"cpu"`` (the local scheduler); a distributed cluster is not supported yet.
+
+def even_chunks(m: int, count: int) -> tuple[int, ...]:
+    """``m`` columns split into ``count`` chunks of nearly equal sizes, the larger first (``10, 3``: ``(4, 3, 3)``)."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"chunks must be a positive number of chunks; got chunks={count!r}")
+    if count > m:
+        raise ValueError(f"chunks={count} is more chunks than the {m} examples; use at most chunks={m}")
+    return tuple(len(part) for part in np.array_split(np.arange(m), count))
+
+
+def _usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class DaskScheduler:
+    """Where ``backend="dask"`` computes: a dask.distributed cluster, or one of dask's local schedulers.
+
+    Made by :func:`resolve_backend` from ``device``: None is the embedded
+    ``LocalCluster`` (one single-threaded worker process per core, started on
+    first use, closed at exit), ``"tcp://host:port"`` a running scheduler,
+    a ``dask.distributed.Client`` that client, ``"threads"`` or ``"sync"``
+    dask's local threaded or synchronous scheduler (no cluster). One object per
+    place, so networks on the same cluster share it.
+    """
+
+    def __init__(self, label: str, connect=None, owned: bool = True):
+        self.label = label
+        self._connect = connect
+        self._owned = owned  # False for a Client the caller made: theirs to close
+        self._client = None
+        self._lock = threading.Lock()
+
+    @property
+    def local(self) -> bool:
+        """Whether this is one of dask's local schedulers (no cluster, no workers)."""
+        return self._connect is None
+
+    @property
+    def started(self) -> bool:
+        return self.local or self._client is not None
+
+    def scheduler(self):
+        """What dask computes with here: the cluster's ``Client`` (connected on first call) or a local scheduler name."""
+        if self.local:
+            return self.label
+        with self._lock:
+            if self._client is None:
+                self._client = self._connect()
+        return self._client
+
+    def close(self) -> None:
+        """Close the client dnn_xp opened here (and the embedded cluster); the next use connects or starts anew.
+
+        dask's default scheduler then reverts to what it was. A Client you passed is left open.
+        """
+        with self._lock:
+            client, self._client = self._client, None
+        if client is None or not self._owned:
+            return
+        cluster = client.cluster if self.label == "local-cluster" else None
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+    def workers(self) -> dict[str, dict]:
+        """``{address: {"threads": n, "memory": bytes}}`` of the cluster's workers (starts the cluster)."""
+        if self.local:
+            return {}
+        info = self.scheduler().scheduler_info(n_workers=-1)["workers"]
+        return {address: {"threads": w["nthreads"], "memory": w["memory_limit"]} for address, w in info.items()}
+
+    def threads(self) -> int:
+        """The cluster's worker threads (the default chunk count of scattered data); 1 on a local scheduler."""
+        return max(1, sum(w["threads"] for w in self.workers().values()))
+
+    def describe(self) -> str:
+        """One line for ``dnn-xp info``: the scheduler, its workers, threads and memory."""
+        if self.local:
+            return f"dask's local {self.label!r} scheduler in this process (no cluster)"
+        if not self.started and self.label == "local-cluster":
+            return (f"embedded LocalCluster, not started: {_usable_cores()} worker processes of 1 thread each "
+                    f"(single-threaded BLAS), started by the first fit, closed at exit")
+        workers = self.workers()
+        memory = sum(w["memory"] or 0 for w in workers.values()) / 2**30
+        return (f"scheduler {self.scheduler().scheduler.address}, {len(workers)} workers, "
+                f"{sum(w['threads'] for w in workers.values())} threads, {memory:.1f} GiB memory")
+
+    def __eq__(self, other) -> bool:
+        """Itself, and ``"cpu"``: the Array API device of NumPy-chunked dask arrays on any scheduler
+        (array-api-compat's dask namespace accepts only that name)."""
+        return self is other or other == "cpu"
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"DaskScheduler({self.label!r})"
+
+
+_DASK_PLACES: dict = {}
+_LOCAL_PLACE = DaskScheduler("threads")  # how arrays of no named place (backend_of a dask array) are split
+
+
+def _embedded_client():
+    from distributed import Client, LocalCluster
+
+    try:
+        cluster = LocalCluster(n_workers=_usable_cores(), threads_per_worker=1, processes=True,
+                               dashboard_address=":0", env=DASK_WORKER_ENV)
+    except Exception as exc:  # a worker process that cannot start: spawn, memory, ports
+        raise BackendError(f"backend='dask' could not start its embedded LocalCluster ({type(exc).__name__}: "
+                           f"{exc}); a script that trains on it needs `if __name__ == '__main__':` (dask starts "
+                           f"worker processes by spawning), or pass device='tcp://...' or device='threads'") from None
+    client = Client(cluster)
+    atexit.register(_close_embedded, client, cluster)
+    return client
+
+
+def _close_embedded(client, cluster) -> None:
+    with contextlib.suppress(Exception):  # at exit: the event loop may already be gone
+        client.close()
+        cluster.close()
+
+
+def _address_client(address: str):
+    def connect():
+        from distributed import Client
+
+        hint = (f"start one with `dask scheduler` and `dask worker {address}`, or use device=None for an "
+                f"embedded cluster (or device='threads' for dask's local scheduler)")
+        try:
+            client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise BackendError(f"backend='dask' cannot reach the dask scheduler at {address!r} within "
+                               f"{DASK_CONNECT_TIMEOUT:g} s ({type(exc).__name__}: {exc}); {hint}") from None
+        try:
+            client.wait_for_workers(1, timeout=DASK_CONNECT_TIMEOUT)
+        except (OSError, TimeoutError):
+            client.close()
+            raise BackendError(f"the dask scheduler at {address!r} has no workers after "
+                               f"{DASK_CONNECT_TIMEOUT:g} s; {hint}") from None
+        return client
+
+    return connect
+
+
+class _Dask(_Library):
+    """dask arrays with NumPy chunks, chunked along the columns (the examples), on a dask cluster.
+
+    ``device`` is a :class:`DaskScheduler` (see there: the embedded LocalCluster
+    by default, a scheduler address, a Client, or ``"threads"``/``"sync"``).
+    Examples (``X``, ``Y``: :meth:`Backend.examples`) given as NumPy arrays are
+    scattered to the workers once, in one chunk per worker thread (or
+    ``chunks``); dask arrays are persisted on the cluster as they are chunked.
+    Weights are small single-chunk arrays. Lazy arrays grow a task graph with
+    every step, so each compiled run of steps (:meth:`compile`) ends in one
+    ``dask.persist``: the new weights stay on the workers, and on a cluster they
+    are then anchored (:func:`_anchor`) so that the scheduler keeps no lineage of
+    past runs. The client reads the recorded costs and, once per run, the weights.
     """
 
     name, module = "dask", "dask.array"
@@ -347,17 +523,77 @@ class _Dask(_Library):
     mutable = False
 
     def device(self, lib, spec):
-        if spec not in (None, "cpu"):
-            raise BackendError(f"backend='dask' runs on dask's local scheduler, device='cpu'; got device={spec!r} "
-                               f"(a distributed cluster is not supported yet)")
-        return None
+        if isinstance(spec, DaskScheduler):
+            return spec
+        if spec is None or spec == "local-cluster":
+            key, make = "local-cluster", lambda: DaskScheduler("local-cluster", _embedded_client)
+        elif isinstance(spec, str) and spec in DASK_LOCAL_SCHEDULERS:
+            key, make = spec, lambda: DaskScheduler(spec)
+        elif isinstance(spec, str) and "://" in spec:
+            key, make = spec, lambda: DaskScheduler(spec, _address_client(spec))
+        elif type(spec).__name__ == "Client" and type(spec).__module__.startswith("distributed"):
+            key, make = ("client", id(spec)), lambda: DaskScheduler(str(spec.scheduler.address), lambda: spec,
+                                                                  owned=False)
+        else:
+            raise BackendError(f"backend='dask' takes device=None (an embedded dask.distributed LocalCluster), a "
+                               f"scheduler address such as 'tcp://host:8786', a dask.distributed.Client, or "
+                               f"'threads'/'sync' (dask's local schedulers); got device={spec!r}")
+        if key not in _DASK_PLACES:
+            _DASK_PLACES[key] = make()
+        return _DASK_PLACES[key]
 
     def probe(self, lib, device):
-        lib.ones(1).sum().compute()
+        """A local scheduler computes a sum; a remote cluster is reached now; the embedded one starts on first use."""
+        if device.local:
+            lib.ones(1).sum().compute(scheduler=device.label)
+        elif device.label != "local-cluster":
+            device.scheduler()
 
     def asarray(self, lib, array, dtype, device):
         array = np.asarray(array, dtype=dtype)
-        return lib.from_array(array, chunks=(-1, "auto") if array.ndim == 2 else "auto", name=False)
+        local = device is None or device.local  # None: an array's own backend (backend_of), any scheduler
+        return lib.from_array(array, chunks=(-1, "auto") if array.ndim == 2 and local else -1, name=False)
+
+    def host_examples(self, lib, array, dtype, device):
+        return np.asarray(array, dtype=dtype)  # split (scattered) next, by split_examples
+
+    def split_examples(self, lib, array, device, chunks, like):
+        """``array: (n, m)`` (NumPy or dask) split along its columns: scattered or persisted on the cluster."""
+        m = array.shape[1]
+        device = device or _LOCAL_PLACE
+        if like is not None:
+            columns = tuple(like.chunks[1])
+        elif chunks is None:
+            columns = None if device.local else even_chunks(m, min(m, device.threads()))
+        else:
+            columns = even_chunks(m, chunks) if isinstance(chunks, int) else tuple(chunks)
+        if columns is not None and sum(columns) != m:
+            raise ValueError(f"chunks={chunks!r} splits {sum(columns)} columns, but the array has {m}")
+        if isinstance(array, np.ndarray):
+            if device.local:
+                return lib.from_array(array, chunks=(-1, columns or "auto"), name=False)
+            client = device.scheduler()
+            edges = np.cumsum((0,) + columns)
+            parts = client.scatter([np.ascontiguousarray(array[:, a:b]) for a, b in zip(edges[:-1], edges[1:])])
+            blocks = [lib.from_delayed(part, shape=(array.shape[0], b - a), dtype=array.dtype)
+                      for part, a, b in zip(parts, edges[:-1], edges[1:])]
+            return client.persist(blocks[0] if len(blocks) == 1 else lib.concatenate(blocks, axis=1))
+        if columns is not None and tuple(array.chunks[1]) != columns:
+            array = array.rechunk((-1, columns))
+        if not device.local:
+            array = device.scheduler().persist(array)
+        return array
+
+    def column_chunks(self, array):
+        return tuple(array.chunks[1])
+
+    def take_columns(self, lib, xp, array, index, device):
+        """Columns ``index`` one piece per chunk, each taken where its chunk lies: no data crosses workers."""
+        edges = np.cumsum((0,) + tuple(array.chunks[1]))
+        owner = np.searchsorted(edges, index, side="right") - 1
+        pieces = [array.blocks[0, j][:, index[owner == j] - edges[j]] for j in range(len(edges) - 1)
+                  if np.any(owner == j)]
+        return pieces[0] if len(pieces) == 1 else lib.concatenate(pieces, axis=1)
 
     def to_numpy(self, array):
         return np.asarray(array.compute())
@@ -365,13 +601,95 @@ class _Dask(_Library):
     def owns(self, array):
         return array_api_compat.is_dask_array(array)
 
+    def activate(self, lib, device):
+        import dask
+
+        if device is None:
+            return contextlib.nullcontext()
+        if device.local:
+            return dask.config.set(scheduler=device.label)
+        # The client as the current one (a context variable), not in dask.config: a nanny restarting a
+        # worker pickles the config, and a Client cannot be pickled.
+        return device.scheduler().as_current()
+
+    def device_label(self, device):
+        return "dask" if device is None else device.label
+
+    def namespace_device(self, device):
+        return None
+
+    def devices(self, lib):
+        return ["local-cluster", *DASK_LOCAL_SCHEDULERS]
+
     def compile(self, lib, fn):
+        """``fn`` ending in one ``dask.persist`` of its results; on a cluster they are then anchored (:func:`_anchor`).
+
+        One persist per call, not per step: a key left unpersisted in one step's
+        graph (the cost's logits) would be fused otherwise in a later graph, which
+        the scheduler flags as two tasks for one key (dask/dask#9888).
+        """
         import dask
 
         def run(*args):
-            return dask.persist(fn(*args))[0]
+            result = dask.persist(fn(*args))[0]
+            client = _cluster_client()
+            return result if client is None else _anchor(client, lib, result)
 
         return run
+
+
+def _cluster_client():
+    """The dask.distributed Client dask computes with now (dask's current scheduler), or None for a local one."""
+    from dask.base import get_scheduler
+
+    owner = getattr(get_scheduler(), "__self__", None)
+    return owner if hasattr(owner, "scatter") else None
+
+
+def _anchor(client, lib, tree):
+    """``tree``'s dask arrays (weights, optimizer state, a cost) gathered once and scattered back to every worker.
+
+    Each persisted step depends on the one before, and the scheduler keeps that
+    lineage to recompute lost results, so it would grow with every iteration. At
+    the end of each compiled run (a recorded chunk of iterations, or an epoch) the
+    small results come to the client and go back as scattered data without
+    lineage, a copy on each worker (``broadcast``): the scheduler then holds one
+    run's tasks, and a worker that dies loses no run's starting point.
+    """
+    leaves = []
+
+    def collect(node):
+        if array_api_compat.is_dask_array(node):
+            leaves.append(node)
+            return _Slot(len(leaves) - 1, node.shape, node.dtype)
+        return _map_tree(collect, node)
+
+    def rebuild(node):
+        if isinstance(node, _Slot):
+            return lib.from_delayed(futures[node.index], shape=node.shape, dtype=node.dtype)
+        return _map_tree(rebuild, node)
+
+    skeleton = collect(tree)
+    futures = client.scatter(client.gather(client.compute(leaves)), broadcast=True)
+    return rebuild(skeleton)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """Where :func:`_anchor` took a dask array out of a result: its place among the gathered values."""
+
+    index: int
+    shape: tuple
+    dtype: Any
+
+
+def _map_tree(fn, node):
+    """``fn`` applied to the items of a list, tuple or dict (one level); any other ``node`` as it is."""
+    if isinstance(node, (list, tuple)):
+        return type(node)(fn(item) for item in node)
+    if isinstance(node, dict):
+        return {key: fn(item) for key, item in node.items()}
+    return node
 
 
 _LIBRARIES = {lib.name: lib for lib in (_NumPy(), _CuPy(), _Torch(), _Strict(), _Jax(), _Dask())}
@@ -390,7 +708,7 @@ class Backend:
 
     @functools.cached_property
     def _floating(self) -> dict:
-        return self.xp.__array_namespace_info__().dtypes(device=self.device, kind="real floating")
+        return self.xp.__array_namespace_info__().dtypes(device=self._library.namespace_device(self.device), kind="real floating")
 
     @property
     def float_dtypes(self) -> tuple[str, ...]:
@@ -412,7 +730,7 @@ class Backend:
     @property
     def integer_dtype(self) -> Any:
         """The library's default integer dtype on the device (int32 on a device without 64-bit types)."""
-        return self.xp.__array_namespace_info__().default_dtypes(device=self.device)["integral"]
+        return self.xp.__array_namespace_info__().default_dtypes(device=self._library.namespace_device(self.device))["integral"]
 
     def asarray(self, array: Any, dtype: Any = None, name: str = "array") -> Any:
         """Move a host (NumPy) array, or check an array of this backend, onto the device.
@@ -424,7 +742,7 @@ class Backend:
         """
         if self._library.owns(array):
             where = self._library.device_of(array)
-            if where != self.device:
+            if where is not None and where != self.device:  # None: not tied to a device (dask)
                 raise ValueError(
                     f"{name} is on device {where!r} but the backend uses {self.device!r}; "
                     f"move it with dnn_xp.to_numpy() or pick device={where!r}"
@@ -443,6 +761,29 @@ class Backend:
 
     def owns(self, array: Any) -> bool:
         return self._library.owns(array)
+
+    def examples(self, array: Any, dtype: Any = None, name: str = "X", chunks=None, like: Any = None) -> Any:
+        """An ``(n, m)`` array whose columns are examples (``X``, ``Y``), on the device as :meth:`asarray` puts it.
+
+        On dask the examples are split along the columns, once: into ``chunks``
+        chunks (a count, or the column counts as dask writes chunks; default one
+        per worker thread of the cluster) or as ``like`` (an examples array) is
+        split. NumPy data is scattered to the workers, dask arrays are persisted
+        on the cluster. Other libraries ignore ``chunks`` and ``like``.
+        """
+        if isinstance(array, np.ndarray):
+            array = self._library.host_examples(self._module, array, dtype, self.device)
+        else:
+            array = self.asarray(array, dtype, name)
+        return self._library.split_examples(self._module, array, self.device, chunks, like)
+
+    def column_chunks(self, array: Any) -> tuple[int, ...] | None:
+        """The column counts of ``array``'s chunks along the examples (dask), or None where it is one array."""
+        return self._library.column_chunks(array)
+
+    def take_columns(self, array: Any, index: np.ndarray) -> Any:
+        """``array[:, index]`` for a host int64 ``index``; on dask one piece per chunk, taken on its worker."""
+        return self._library.take_columns(self._module, self.xp, array, index, self.device)
 
     @property
     def mutable(self) -> bool:

@@ -278,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--model", metavar="FILE.npz",
                       help="print this saved model's summary (layers, parameters, dtype) and metadata instead "
                            "(default: none)")
+    info.add_argument("--device", metavar="ADDRESS",
+                      help="describe the dask cluster at this scheduler address, e.g. tcp://host:8786: its workers, "
+                           "threads and memory (default: the embedded LocalCluster dask would start, not started)")
     info.set_defaults(command=run_info)
     return parser
 
@@ -375,8 +378,9 @@ def _backend_options(parser):
     group = parser.add_argument_group("backend")
     group.add_argument("--backend", choices=BACKENDS,
                        help=f"array library (default: ${ENV_VAR}, else numpy; auto picks a usable GPU)")
-    group.add_argument("--device", help="e.g. cpu, 0, cuda:1, device1 (array_api_strict) "
-                                        "(default: the backend's first device)")
+    group.add_argument("--device", help="e.g. cpu, 0, cuda:1, device1 (array_api_strict), tcp://host:8786 (a dask "
+                                        "scheduler) or threads (dask's local scheduler) (default: the backend's "
+                                        "first device; dask: an embedded LocalCluster)")
     return group
 
 
@@ -879,6 +883,11 @@ def run_info(args) -> int:
     for row in rows:
         if not row["usable"]:
             print(f"  {row['backend']}: {row['reason']}")
+    if any(row["backend"] == "dask" and row["usable"] for row in rows) or args.device is not None:
+        try:
+            print(f"dask cluster: {resolve_backend('dask', args.device).device.describe()}")
+        except BackendError as exc:
+            print(f"dask cluster: not usable: {exc}")
     print(f"plots: {_matplotlib_status()}")
     setting = os.environ.get(ENV_VAR, "").strip()
     origin = f"{ENV_VAR}={setting}" if setting else f"{ENV_VAR} is not set"

@@ -4,7 +4,8 @@ Generated teaching sets (:func:`planar_flower`, :func:`moons`, :func:`circles`,
 :func:`spirals`) need no download; :func:`digits` (10 classes, ids in ``Y``) and
 :func:`load_football` read files that scikit-learn and the course ship;
 :func:`load_cat` reads the course's HDF5 files (:func:`load_cat_images`: their arrays as
-stored) and :func:`load_npz` / :func:`load_csv` read a user's file, where examples are rows.
+stored) and :func:`load_npz` / :func:`load_csv` read a user's file, where examples are rows. :func:`open_dask`
+opens a data set too large for one machine as a lazy dask array (examples as columns).
 """
 
 from __future__ import annotations
@@ -438,3 +439,44 @@ def _class_names(values: np.ndarray, path: Path) -> list[str]:
     if not all(isinstance(name, str) for name in names):
         raise ValueError(f"{str(path)!r}: 'list_classes' must hold class names (text)")
     return names
+
+
+def open_dask(path, axis: int = 1):
+    """A folder of ``.npy`` shards, or a zarr store, as one dask array: nothing is read on the client.
+
+    Shards are taken in file-name order and joined along ``axis`` (1: each shard
+    is ``(n_x, m_i)``, examples as columns, the library's layout; 0 for shards of
+    rows). Each shard is one chunk, read by the worker that needs it with
+    ``np.load``, so on a cluster the folder must be reachable from every worker
+    (a shared file system); only the shards' headers are read here. A zarr store
+    (a folder with ``.zarray`` or ``zarr.json``, or named ``*.zarr``) opens with
+    ``dask.array.from_zarr`` and keeps its chunks. Needs ``dnn_xp[dask]``.
+    """
+    import dask
+    import dask.array as da
+
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ValueError(f"open_dask needs a folder of .npy shards or a zarr store; {str(path)!r} is not a folder")
+    if axis not in (0, 1):
+        raise ValueError(f"axis must be 1 (shards of columns, (n_x, m_i)) or 0 (shards of rows); got axis={axis!r}")
+    if folder.suffix == ".zarr" or any((folder / name).exists() for name in (".zarray", "zarr.json")):
+        return da.from_zarr(str(folder))
+    shards = sorted(folder.glob("*.npy"))
+    if not shards:
+        raise ValueError(f"{str(path)!r} holds no .npy files and is no zarr store; save shards with np.save")
+    blocks, first = [], None
+    for shard in shards:
+        header = np.load(shard, mmap_mode="r")  # the header only: the data stay on disk
+        shape, dtype = header.shape, header.dtype
+        del header
+        if len(shape) != 2:
+            raise ValueError(f"shard {shard.name!r} has shape {shape}; every shard must be 2-D")
+        if first is None:
+            first = (shape[1 - axis], dtype)
+        elif (shape[1 - axis], dtype) != first:
+            raise ValueError(f"shard {shard.name!r} has shape {shape} and dtype {dtype}, unlike the first shard "
+                             f"({first[0]} along axis {1 - axis}, {first[1]}); shards must match")
+        load = dask.delayed(np.load, pure=True)(str(shard))
+        blocks.append(da.from_delayed(load, shape=shape, dtype=dtype))
+    return blocks[0] if len(blocks) == 1 else da.concatenate(blocks, axis=axis)

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import __version__
 from .activations import get_activation
-from .backend import DTYPES, Backend, BackendError, resolve_backend, to_numpy
+from .backend import DTYPES, Backend, BackendError, even_chunks, resolve_backend, to_numpy
 from .core import cost, forward, probabilities
 from .initializers import check_layer_dims, initial_layers
 from .losses import accuracy, class_ids, constant_cost_array, get_output, one_hot
@@ -210,28 +210,32 @@ class Network:
     def _parameter_dtype(self) -> str:
         return self._float_dtype_name(self._layers[0][0])
 
-    def _inputs(self, X, dtype_name: str):
-        """X as the first layer sees it: checked, on the backend in ``dtype_name``, scaled if :meth:`standardize`d."""
-        X = self._raw_inputs(X, dtype_name)
+    def _inputs(self, X, dtype_name: str, chunks=None):
+        """X as the first layer sees it: checked, on the backend in ``dtype_name``, scaled if :meth:`standardize`d.
+
+        ``chunks``: how dask splits the examples (see :meth:`dnn_xp.backend.Backend.examples`).
+        """
+        X = self._raw_inputs(X, dtype_name, chunks)
         if self._scaling is None:
             return X
         mean, scale = (self._cast(a, dtype_name) for a in self._scaling)
         return (X - mean) / scale
 
-    def _raw_inputs(self, X, dtype_name: str):
+    def _raw_inputs(self, X, dtype_name: str, chunks=None):
         X = self._accept(X, "X")
         check_matrix(X, "X", rows=self.layer_dims[0])
-        X = self._to_backend(X, dtype_name, "X")
+        X = self.backend.examples(X, self.backend.dtype(dtype_name), "X", chunks=chunks)
         check_matrix(X, "X", xp=self.backend.xp)
         return X
 
-    def _labels(self, Y, m: int, dtype_name: str):
+    def _labels(self, Y, m: int, dtype_name: str, like=None):
+        """Y checked and on the backend, split along the examples as ``like`` (X) is on dask."""
         Y = self._accept(Y, "Y")
         if len(getattr(Y, "shape", ())) == 1:
             shapes = f"(1, m) class ids or ({self.layer_dims[-1]}, m) one-hot" if self.output.name == "softmax" \
                 else f"({self.layer_dims[-1]}, m)"
             raise ValueError(f"Y must be 2-D, shape {shapes}; got shape {tuple(Y.shape)} (use Y.reshape(1, -1))")
-        Y = self._to_backend(Y, dtype_name, "Y")
+        Y = self.backend.examples(Y, self.backend.dtype(dtype_name), "Y", like=like)
         if self.output.name == "softmax":
             check_class_labels(Y, m, self.layer_dims[-1], self.backend.xp)
             return one_hot(self.backend.xp, Y, self.layer_dims[-1])
@@ -268,7 +272,7 @@ class Network:
     @_on_device
     def fit(self, X, Y, learning_rate=0.0075, num_iterations=2500, record_every=100, *,
             optimizer="gd", batch_size=None, epochs=None, schedule=None, l2=0.0, keep_prob=1.0,
-            validation=None, patience=None, shuffle_seed=10, dropout_rng=1,
+            validation=None, patience=None, shuffle_seed=10, dropout_rng=1, batch_order=None, chunks=None,
             print_cost=False, progress=None, checkpoint_path=None, checkpoint_every=None,
             resume=False, curve_points=None) -> History:
         """Train; returns the recorded costs. By default full-batch gradient descent.
@@ -304,6 +308,16 @@ class Network:
           on the host with ``RandomState(dropout_rng + epoch)``, the same on every backend;
           ``dropout_rng="device"`` draws them with the device's generator instead (faster,
           not reproducible across backends; not on array_api_strict).
+        - ``batch_order``: ``"course"`` (the default, except on dask) cuts each epoch's
+          permutation of all examples into consecutive batches; ``"chunks"`` (dask's
+          default) shuffles within each chunk of examples and takes every batch from
+          all chunks in step, so on a cluster no example leaves its worker; see
+          :func:`dnn_xp.batching.chunked_batches`. The same order on any backend
+          gives the same run.
+        - ``chunks``: how the examples are split, a count or the column counts of
+          each chunk. On dask, NumPy ``X`` and ``Y`` are scattered in that many
+          chunks (default: one per worker thread); a dask ``X`` keeps its own. With
+          ``batch_order="chunks"`` on other backends it names the chunks (default 1).
         - ``validation=(X_val, Y_val)``: its cost (and accuracy) is recorded at the
           recorded epochs; with ``patience`` training stops after that many records
           without a new lowest validation cost, and the best weights are kept.
@@ -319,9 +333,12 @@ class Network:
             checkpoint_every = check_count(checkpoint_every, "checkpoint_every")
             if checkpoint_path is None:
                 raise ValueError("checkpoint_every needs checkpoint_path, the file to save to")
+        batch_order = self._batch_order(batch_order, chunks, batch_size)
         dtype_name = self._working_dtype(X)
-        X = self._inputs(X, dtype_name)
-        Y = self._labels(Y, X.shape[1], dtype_name)
+        X = self._inputs(X, dtype_name, chunks)
+        Y = self._labels(Y, X.shape[1], dtype_name, like=X)
+        if batch_order == "chunks" and options.batch_size is not None:
+            options = options.in_chunks(self.backend.column_chunks(X) or _chunk_sizes(X.shape[1], chunks))
         if not options.plain or validation is not None:
             return self._fit_epochs(X, Y, dtype_name, learning_rate, num_iterations, record_every, options,
                                     validation, print_cost, progress, checkpoint_path, checkpoint_every, resume)
@@ -357,6 +374,22 @@ class Network:
         if num_iterations - start >= STALL_MIN_ITERATIONS:
             self._warn_if_stalled(history, Y, learning_rate)
         return history
+
+    def _batch_order(self, batch_order, chunks, batch_size) -> str:
+        """``fit``'s batch order, checked: the default is ``"chunks"`` on dask and ``"course"`` elsewhere."""
+        if batch_order is not None and batch_size is None:
+            raise ValueError("batch_order orders mini-batches: give batch_size and epochs too")
+        if batch_order is None:
+            batch_order = "chunks" if self.backend.name == "dask" else "course"
+        if batch_order not in ("course", "chunks"):
+            raise ValueError(f"batch_order must be 'course' or 'chunks'; got batch_order={batch_order!r}")
+        if batch_order == "chunks" and batch_size is not None and self.backend.name == "jax":
+            raise ValueError("batch_order='chunks' picks each batch from Python, which jax.jit cannot trace; "
+                             "use batch_order='course' on backend='jax'")
+        if chunks is not None and self.backend.name != "dask" and (batch_order != "chunks" or batch_size is None):
+            raise ValueError("chunks splits the examples on backend='dask', or names the chunks of "
+                             "batch_order='chunks' with a batch_size; drop it, or use one of those")
+        return batch_order
 
     def _warn_if_stalled(self, history: History, Y, learning_rate: float) -> None:
         """A TrainingWarning when the final cost is no better than predicting the mean label."""
@@ -640,6 +673,16 @@ class Network:
 _DESCRIPTION = {"layer_dims": list, "hidden": str, "output": str, "dtype": str}
 _PROGRESS = {"iterations": list, "costs": list, "run": dict}
 FINGERPRINT_ROWS, FINGERPRINT_COLUMNS = 64, 1024  # the part of X sampled into a checkpoint's fingerprint
+
+
+def _chunk_sizes(m: int, chunks) -> tuple[int, ...]:
+    """The column counts ``chunks`` names on a backend without chunks: a count (default 1) or the counts."""
+    if chunks is None or isinstance(chunks, int):
+        return even_chunks(m, 1 if chunks is None else chunks)
+    sizes = tuple(int(c) for c in chunks)
+    if sum(sizes) != m or min(sizes) < 1:
+        raise ValueError(f"chunks={chunks!r} must be positive column counts that add up to the {m} examples")
+    return sizes
 
 
 def _fingerprint(X, Y) -> str:

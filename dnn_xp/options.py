@@ -7,7 +7,7 @@ whether the plain full-batch loop suffices, and names the run for checkpoints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Integral
 
 from .optimizers import Optimizer, get_optimizer
@@ -29,6 +29,7 @@ class FitOptions:
     dropout_seed: int
     dropout_on_device: bool
     patience: int | None
+    batch_chunks: tuple | None = None  # batch_order="chunks": the column counts of the chunks; None: the course's
 
     @classmethod
     def check(cls, hidden_layers: int, *, optimizer="gd", batch_size=None, epochs=None, schedule=None, l2=0.0,
@@ -62,11 +63,16 @@ class FitOptions:
         return (self.optimizer.name == "sgd" and self.batch_size is None and self.schedule.name == "constant"
                 and not self.l2 and all(p == 1 for p in self.keep_probs))
 
+    def in_chunks(self, sizes) -> "FitOptions":
+        """These options with mini-batches in the chunked order over chunks of ``sizes`` columns."""
+        return replace(self, batch_chunks=tuple(int(n) for n in sizes))
+
     def recipe(self, hidden, output) -> Recipe:
-        return Recipe(hidden, output, self.optimizer, self.l2, self.keep_probs, self.batch_size)
+        return Recipe(hidden, output, self.optimizer, self.l2, self.keep_probs, self.batch_size, self.batch_chunks)
 
     def identity(self) -> dict:
         """What a checkpoint of this run records, so that resuming checks it is the same run."""
         return {"optimizer": repr(self.optimizer), "batch_size": self.batch_size, "schedule": repr(self.schedule),
                 "l2": self.l2, "keep_prob": list(self.keep_probs), "shuffle_seed": self.shuffle_seed,
-                "dropout_rng": "device" if self.dropout_on_device else self.dropout_seed, "patience": self.patience}
+                "dropout_rng": "device" if self.dropout_on_device else self.dropout_seed, "patience": self.patience,
+                **({} if self.batch_chunks is None else {"batch_chunks": list(self.batch_chunks)})}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .backend import Backend, host_rng
-from .batching import epoch_permutation, shuffle_columns
+from .batching import chunked_batches, epoch_permutation, shuffle_columns
 from .core import backward, cost, forward, probabilities, train_step
 from .losses import accuracy, class_ids
 from .optimizers import Optimizer
@@ -168,7 +168,9 @@ class Recipe:
     """What one step of the general loop does: the network kind, the optimizer and the regularization.
 
     ``batch_size=None`` is full batch (an epoch is one step on the unshuffled data);
-    ``keep_probs`` holds one keep probability per hidden layer.
+    ``keep_probs`` holds one keep probability per hidden layer. ``batch_chunks``
+    (column counts) selects the chunked batch order over those chunks
+    (:func:`dnn_xp.batching.chunked_batches`); None is the course's.
     """
 
     hidden: Any
@@ -177,6 +179,7 @@ class Recipe:
     l2: float = 0.0
     keep_probs: tuple = ()
     batch_size: int | None = None
+    batch_chunks: tuple | None = None
 
     @property
     def drops(self) -> bool:
@@ -245,10 +248,37 @@ def run_epoch(layers, opt_state, X, Y, masks, learning_rate, *, recipe: Recipe, 
     return layers, opt_state, (total / m if record else None)
 
 
+def run_chunked_epoch(layers, opt_state, X, Y, masks, learning_rate, batches, *, recipe: Recipe, xp, record: bool,
+                      repeat, take):
+    """One pass in the chunked order: batch ``k`` is the columns ``batches[k]`` (host index arrays).
+
+    ``take(A, index)`` is :meth:`dnn_xp.backend.Backend.take_columns`, which on dask
+    takes each column where its chunk lies. Returns ``(layers, opt_state, epoch cost or None)``.
+    """
+
+    def batch(current, state, index):
+        batch_masks = None if masks is None else [None if D is None else take(D, index) for D in masks]
+        return batch_step(current, state, take(X, index), take(Y, index), learning_rate, batch_masks,
+                          recipe=recipe, xp=xp, record=record)
+
+    def step(carry):
+        current, state, k, total = carry
+        current, state, J = batch(current, state, batches[k])
+        return current, state, k + 1, (total + J if record else total)
+
+    layers, opt_state, total = batch(layers, opt_state, batches[0])
+    layers, opt_state, _, total = repeat(len(batches) - 1, step, (layers, opt_state, 1, total))
+    return layers, opt_state, (total / X.shape[1] if record else None)
+
+
 def compiled_epochs(backend: Backend, recipe: Recipe) -> dict[bool, Callable]:
-    """:func:`run_epoch` through the backend's compile hook, one version recording the cost and one not:
-    ``run[record](layers, opt_state, X, Y, masks, learning_rate)``."""
-    return {record: backend.compile(functools.partial(run_epoch, recipe=recipe, xp=backend.xp, record=record))
+    """:func:`run_epoch` (or :func:`run_chunked_epoch`) through the backend's compile hook, one version recording
+    the cost and one not: ``run[record](layers, opt_state, X, Y, masks, learning_rate[, batches])``."""
+    if recipe.batch_size is not None and recipe.batch_chunks is not None:
+        epoch = functools.partial(run_chunked_epoch, take=backend.take_columns)
+    else:
+        epoch = run_epoch
+    return {record: backend.compile(functools.partial(epoch, recipe=recipe, xp=backend.xp, record=record))
             for record in (False, True)}
 
 
@@ -322,14 +352,16 @@ def train_epochs(layers, opt_state, X, Y, backend: Backend, recipe: Recipe, lear
     epoch = start - 1
     for epoch in range(start, stop):
         record = epoch % record_every == 0 or epoch == stop - 1
-        Xe, Ye = X, Y
-        if recipe.batch_size is not None:
+        Xe, Ye, order = X, Y, ()
+        if recipe.batch_size is not None and recipe.batch_chunks is not None:
+            order = (chunked_batches(shuffle_seed, epoch, recipe.batch_chunks, recipe.batch_size),)
+        elif recipe.batch_size is not None:
             permutation = backend.asarray(epoch_permutation(shuffle_seed, epoch, m), name="permutation")
             Xe, Ye = shuffle_columns((X, Y), permutation, backend.xp)
         masks = _epoch_masks(backend, mask_seed + epoch, device_masks, hidden_sizes, m, recipe.keep_probs,
-                             X.dtype) if recipe.drops else None
+                             X) if recipe.drops else None
         before = layers
-        layers, opt_state, J = run[record](layers, opt_state, Xe, Ye, masks, schedule(learning_rate, epoch))
+        layers, opt_state, J = run[record](layers, opt_state, Xe, Ye, masks, schedule(learning_rate, epoch), *order)
         stop_now = False
         if record:
             value = float(J)  # with validate below, the loop's only device-to-host reads
@@ -360,10 +392,12 @@ def train_epochs(layers, opt_state, X, Y, backend: Backend, recipe: Recipe, lear
     return layers, opt_state, epoch
 
 
-def _epoch_masks(backend: Backend, seed: int, on_device: bool, sizes, m: int, keep_probs, dtype) -> list:
-    """One epoch's 0/1 dropout masks ``(n_l, m)`` on the device (``None`` for layers that keep every unit)."""
+def _epoch_masks(backend: Backend, seed: int, on_device: bool, sizes, m: int, keep_probs, X) -> list:
+    """One epoch's 0/1 dropout masks ``(n_l, m)`` on the device, split like ``X`` (``None`` for layers that keep
+    every unit)."""
+    dtype = X.dtype
     if not on_device:
-        return [None if D is None else backend.asarray(D, dtype, "dropout mask")
+        return [None if D is None else backend.examples(D, dtype, "dropout mask", like=X)
                 for D in draw_masks(host_rng(seed), sizes, m, keep_probs)]
     dropped = [(n, p) for n, p in zip(sizes, keep_probs) if p < 1]
     draws = iter(backend.uniforms(seed, [(n, m) for n, _ in dropped], dtype))

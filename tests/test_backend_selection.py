@@ -109,19 +109,20 @@ def test_describe_backends_lists_all_six(no_gpu):
     assert cupy["reason"]
     for name in ("torch", "array_api_strict", "jax", "dask"):
         assert (rows[name]["installed"], rows[name]["usable"]) == (True, True), rows[name]["reason"]
-    assert "cpu:0" in rows["jax"]["devices"] and rows["dask"]["devices"] == ["cpu"]
+    assert "cpu:0" in rows["jax"]["devices"] and rows["dask"]["devices"] == ["local-cluster", "threads", "sync"]
     assert rows["array_api_strict"]["float32_only"] == ["no_float64", "no_x64"]
     assert rows["numpy"]["float32_only"] == rows["jax"]["float32_only"] == []
 
 
 @pytest.mark.parametrize("backend", ["jax", "dask"])
 def test_cli_trains_on_jax_and_dask_like_on_numpy(capsys, backend, monkeypatch):
+    """dask on its local threaded scheduler here; tests/test_dask_cluster.py trains the CLI on a cluster."""
     from dnn_xp.cli import main
 
     monkeypatch.delenv(ENV_VAR, raising=False)
     argv = ["train", "--quiet", "--iterations", "30", "--record-every", "10"]
     assert main(argv + ["--backend", "numpy"]) == 0
     expected = capsys.readouterr().out.splitlines()
-    assert main(argv + ["--backend", backend]) == 0
+    assert main(argv + ["--backend", backend] + (["--device", "threads"] if backend == "dask" else [])) == 0
     found = capsys.readouterr().out.splitlines()
     assert found == expected and found[0].startswith("train accuracy: ")

@@ -93,8 +93,8 @@ BAD_NETWORK = [
         lambda: Network([3, 1], backend="jax", device="abacus")),
     bad("jax-device-tpu", BackendError, r"backend='jax' has devices .*device='tpu:3'",
         lambda: Network([3, 1], backend="jax", device="tpu:3")),
-    bad("dask-device-cluster", BackendError, r"backend='dask' runs on dask's local scheduler.*device='tcp://",
-        lambda: Network([3, 1], backend="dask", device="tcp://10.0.0.1:8786")),
+    bad("dask-device-bogus", BackendError, r"backend='dask' takes device=None.*'tcp://host:8786'.*device='cuda'",
+        lambda: Network([3, 1], backend="dask", device="cuda")),
     bad("strict-no-float64", BackendError, r"device 'no_float64' has no float64; use dtype='float32'",
         lambda: Network([3, 1], backend="array_api_strict", device="no_float64", dtype="float64")),
 ]
@@ -192,7 +192,7 @@ def test_jax_and_dask_arrays_are_never_converted_silently():
     for backend, call, name, library in cases:
         with pytest.raises(TypeError, match=rf"{name} is a {library} array but the network's backend is "
                                             rf"'{backend}'; use backend='{library}', or convert it yourself"):
-            call(Network([3, 2, 1], backend=backend))
+            call(Network([3, 2, 1], backend=backend, device="threads" if backend == "dask" else None))
 
 
 class _ForeignArray:

@@ -136,10 +136,10 @@ def test_dask_graph_stays_bounded_and_each_chunk_computes_once():
     dask = pytest.importorskip("dask")
     from dask.callbacks import Callback
 
-    backend = resolve_backend("dask")
+    backend = resolve_backend("dask", "threads")
     X, Y = _data(30)
     X, Y = (backend.asarray(a, backend.dtype("float64")).rechunk((-1, 10)) for a in (X, Y))
-    layers = Network(**NET, backend="dask")._layers
+    layers = Network(**NET, backend="dask", device="threads")._layers
     computes = []
 
     class Count(Callback):
