@@ -19,6 +19,7 @@ from dnn_xp import Network, to_numpy
 DTYPES = ["float64", "float32"]
 # shape -> (iterations per fit, record_every): about a second or less per fit on a 2-core CPU
 FITS = {"planar": (1000, 100), "cat": (200, 100), "large": (4, 2)}
+FLOAT32_CHECKED_STEPS = 100
 
 
 def _blocks(smoke):
@@ -92,15 +93,22 @@ def test_fit_vs_handwritten_jax(benchmark, shapes, smoke, shape_name, dtype):
     benchmark.extra_info["case"] = f"{shape_name}-{dtype}: fit jax / hand-written jax"
     iterations, record_every = (4, 2) if smoke else FITS[shape_name]
     problem = workloads.make_problem(shapes[shape_name], workloads.resolve("jax", "cpu"), dtype)
-    peer = HandwrittenJax(problem, iterations, record_every)
-    net, fit = _network_fit(problem, iterations, record_every)
-    ours, theirs = fit(), peer.fit()  # compiles both; one fit of each from the same weights must agree
-    # float32: the two sides round differently (autodiff's order of operations), to about 1e-4 after 200 steps
-    tolerance = {"rtol": 1e-9, "atol": 1e-12} if dtype == "float64" else {"rtol": 2e-3, "atol": 1e-4}
+    # One fit of each from the same weights must agree. float32: the two sides round differently
+    # (autodiff's order of operations), and on cat their difference jumps from 6e-9 to 1e-5 between
+    # steps 140 and 150 and grows to 3e-3 by 200 (a discrete event, most likely a ReLU input within
+    # rounding of 0 taking the other side): float32 is checked over the first 100 steps, float64 over
+    # the whole timed fit.
+    check = iterations if dtype == "float64" else min(iterations, FLOAT32_CHECKED_STEPS)
+    check_net, check_fit = _network_fit(problem, check, min(record_every, check))
+    check_peer = HandwrittenJax(problem, check, min(record_every, check))
+    ours, theirs = check_fit(), check_peer.fit()  # compiles both
+    tolerance = {"rtol": 1e-9, "atol": 1e-12} if dtype == "float64" else {"rtol": 2e-4, "atol": 1e-5}
     np.testing.assert_allclose(ours, theirs, rtol=tolerance["rtol"])
-    for (W, b), (pW, pb) in zip(net._layers, peer.params):
+    for (W, b), (pW, pb) in zip(check_net._layers, check_peer.params):
         np.testing.assert_allclose(to_numpy(W), to_numpy(pW), **tolerance)
         np.testing.assert_allclose(to_numpy(b), to_numpy(pb), **tolerance)
+    peer = HandwrittenJax(problem, iterations, record_every)
+    net, fit = _network_fit(problem, iterations, record_every)
     workloads.paired(benchmark, fit, peer.fit, **_blocks(smoke), names=("fit", "hand-written"), target=1.10,
                             what=f"{shape_name} {dtype}: Network.fit(backend='jax') / a hand-written jitted "
                                  f"JAX loop, {iterations} iterations per call, cost read every {record_every}")
