@@ -445,13 +445,6 @@ class DaskScheduler:
         return (f"scheduler {self.scheduler().scheduler.address}, {len(workers)} workers, "
                 f"{sum(w['threads'] for w in workers.values())} threads, {memory:.1f} GiB memory")
 
-    def __eq__(self, other) -> bool:
-        """Itself, and ``"cpu"``: the Array API device of NumPy-chunked dask arrays on any scheduler
-        (array-api-compat's dask namespace accepts only that name)."""
-        return self is other or other == "cpu"
-
-    __hash__ = object.__hash__
-
     def __repr__(self) -> str:
         return f"DaskScheduler({self.label!r})"
 
