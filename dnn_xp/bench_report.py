@@ -27,7 +27,8 @@ STAT = "min"  # the statistic speed-ups and curves use; on a shared machine nois
 BUSY = 0.1  # cores other processes used during a case, above which its timing is marked unreliable
 STEP_BASELINE = "vectorized-numpy-float64"
 DEMO_BASELINE = "xp-vecdot-numpy"
-_LIBRARIES = ("numpy", "torch", "array-api-compat", "cupy", "jax", "jaxlib", "dask", "pytest-benchmark")
+_LIBRARIES = ("numpy", "torch", "array-api-compat", "cupy-cuda12x", "cupy-cuda13x", "jax", "jaxlib", "dask",
+              "pytest-benchmark")
 
 
 # --------------------------------------------------------------------------- the machine
