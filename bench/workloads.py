@@ -227,12 +227,12 @@ def matmuls(p: Problem) -> Callable:
     As = [p.X] + [p.backend.asarray(rng.rand(n, p.shape.m), p.backend.dtype(p.dtype)) for n in p.shape.dims[1:-1]]
     dZs = [p.backend.asarray(rng.randn(n, p.shape.m), p.backend.dtype(p.dtype)) for n in p.shape.dims[1:]]
 
-    sync = synchronizer(p.backend)
+    sync, matmul = synchronizer(p.backend), p.backend.xp.matmul  # the products the step computes with
 
     def products():
-        out = [W @ A for W, A in zip(Ws, As)]
-        out += [dZ @ A.T for dZ, A in zip(dZs, As)]
-        out += [W.T @ dZ for W, dZ in zip(Ws[1:], dZs[1:])]
+        out = [matmul(W, A) for W, A in zip(Ws, As)]
+        out += [matmul(dZ, A.T) for dZ, A in zip(dZs, As)]
+        out += [matmul(W.T, dZ) for W, dZ in zip(Ws[1:], dZs[1:])]
         sync()
         return out
 

@@ -25,8 +25,13 @@ class Activation(NamedTuple):
 
 
 def scalar(xp, value: float, like):
-    """``value`` as a 0-d array of ``like``'s dtype, on its device."""
-    return xp.asarray(value, dtype=like.dtype, device=array_api_compat.device(like))
+    """``value`` as a 0-d array of ``like``'s dtype, on its device.
+
+    Made with ``full``, which fills on the device: ``asarray`` of a Python number
+    would copy it from the host on every call (a GPU transfer per step, and one
+    that a CUDA-graph capture cannot record).
+    """
+    return xp.full((), value, dtype=like.dtype, device=array_api_compat.device(like))
 
 
 def sigmoid(xp, Z):

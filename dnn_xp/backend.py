@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import functools
 import importlib
 import operator
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -80,6 +82,10 @@ class _Library:
 
     def device_of(self, array: Any) -> Any:
         return None
+
+    def namespace(self, xp: ModuleType) -> Any:
+        """The Array API namespace the core computes with: array-api-compat's ``xp`` itself by default."""
+        return xp
 
     def namespace_device(self, device: Any) -> Any:
         """``device`` as the library's Array API namespace names it (dask's: None, whatever the scheduler)."""
@@ -196,6 +202,218 @@ class _CuPy(_Library):
         with lib.cuda.Device(device):
             rng = lib.random.default_rng(seed)
             return [rng.random(shape, dtype=dtype) for shape in shapes]
+
+    @functools.cached_property
+    def _graphs(self) -> "_CudaGraphs":
+        return _CudaGraphs(importlib.import_module(self.module))
+
+    def namespace(self, xp):
+        return self._graphs.namespace(xp)
+
+    def repeat(self, count, body, state):
+        """``body`` applied ``count`` times, replayed as one captured CUDA graph (:class:`_CudaGraphs`)."""
+        return self._graphs.repeat(count, body, state)
+
+
+CUDA_GRAPHS_ENV = "DNN_XP_CUDA_GRAPHS"  # "0": CuPy runs every step eagerly
+GRAPH_MIN_STEPS = 8  # shorter runs stay eager: a capture costs about one eager step and an instantiation
+
+
+def _array_leaves(state, is_array) -> list | None:
+    """The arrays of a nest of lists and tuples, in order; None if any leaf is something else (a counter)."""
+    if isinstance(state, (list, tuple)):
+        leaves = []
+        for part in state:
+            found = _array_leaves(part, is_array)
+            if found is None:
+                return None
+            leaves += found
+        return leaves
+    return [state] if is_array(state) else None
+
+
+def _rebuild(like, leaves):
+    """``like``'s nest of lists and tuples with its leaves taken in order from the iterator ``leaves``."""
+    if isinstance(like, (list, tuple)):
+        return type(like)(_rebuild(part, leaves) for part in like)
+    return next(leaves)
+
+
+def gemm_plan(a_shape, a_order: str, b_shape, b_order: str) -> tuple:
+    """cuBLAS (column-major) arguments for the row-major product ``C = A @ B``: ``(op_b, op_a, m, n, k, ldb, lda, ldc)``.
+
+    ``a_order``/``b_order`` are ``"C"`` (row-major) or ``"F"`` (column-major, e.g.
+    a transposed view). cuBLAS computes ``C^T = B^T @ A^T`` into C's buffer read as
+    column-major: ``gemm(op_b, op_a, n, m, k, B, ldb, A, lda, C, ldc=n)``, where
+    an operand that is row-major is already its transpose in column-major
+    (op N, ld = its columns) and a column-major one is transposed by cuBLAS
+    (op T, ld = its rows). Ops: 0 is N, 1 is T.
+    """
+    (m, k), (_, n) = a_shape, b_shape
+
+    def operand(shape, order):
+        return (0, max(1, shape[1])) if order == "C" else (1, max(1, shape[0]))
+
+    (op_b, ldb), (op_a, lda) = operand(b_shape, b_order), operand(a_shape, a_order)
+    return op_b, op_a, n, m, k, ldb, lda, max(1, n)
+
+
+class _Cublas:
+    """``A @ B`` for 2-D float32/float64 CuPy arrays by cuBLAS's gemm called directly, on the current stream.
+
+    CuPy refuses every cuBLAS call while a stream captures ("calling cuBLAS API
+    during stream capture is currently unsupported", CuPy 14), although cuBLAS
+    supports capture; this calls the library CuPy loaded (found in the process's
+    memory maps) through ctypes, with CuPy's handle. Eager steps use it too, so
+    a captured step and an eager one run the same kernels.
+    """
+
+    def __init__(self, lib):
+        self._lib = lib
+        lib.cuda.device.get_cublas_handle()  # makes CuPy load cuBLAS, if it has not yet
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if os.path.basename(line.split()[-1]).startswith("libcublas.so")}
+        if not paths:
+            raise OSError("CuPy's cuBLAS library is not among the process's loaded libraries")
+        cublas = ctypes.CDLL(paths.pop())
+        pointer, integer = ctypes.c_void_p, ctypes.c_int
+        cublas.cublasSetStream_v2.argtypes = [pointer, pointer]
+        cublas.cublasSetPointerMode_v2.argtypes = [pointer, integer]
+        self._gemm = {}
+        for dtype, name, real in ((np.float64, "cublasDgemm_v2", ctypes.c_double),
+                                  (np.float32, "cublasSgemm_v2", ctypes.c_float)):
+            function = getattr(cublas, name)
+            function.argtypes = [pointer, integer, integer, integer, integer, integer, ctypes.POINTER(real), pointer,
+                                 integer, pointer, integer, ctypes.POINTER(real), pointer, integer]
+            self._gemm[np.dtype(dtype)] = (function, real(1.0), real(0.0))
+        self._cublas = cublas
+
+    def handles(self, a, b) -> bool:
+        return (a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype and a.dtype in self._gemm
+                and a.shape[1] == b.shape[0])
+
+    def matmul(self, a, b):
+        lib = self._lib
+        a, a_order = self._operand(a)
+        b, b_order = self._operand(b)
+        c = lib.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+        if c.size == 0 or a.shape[1] == 0:
+            return lib.zeros_like(c) if c.size else c
+        op_b, op_a, m, n, k, ldb, lda, ldc = gemm_plan(a.shape, a_order, b.shape, b_order)
+        gemm, one, zero = self._gemm[a.dtype]
+        handle = lib.cuda.device.get_cublas_handle()
+        self._check(self._cublas.cublasSetStream_v2(handle, lib.cuda.get_current_stream().ptr), "cublasSetStream")
+        self._check(self._cublas.cublasSetPointerMode_v2(handle, 0), "cublasSetPointerMode")  # host scalars
+        self._check(gemm(handle, op_b, op_a, m, n, k, ctypes.byref(one), b.data.ptr, ldb, a.data.ptr, lda,
+                         ctypes.byref(zero), c.data.ptr, ldc), "gemm")
+        return c
+
+    def _operand(self, x):
+        if x.flags.c_contiguous:
+            return x, "C"
+        if x.flags.f_contiguous:
+            return x, "F"
+        return self._lib.ascontiguousarray(x), "C"
+
+    @staticmethod
+    def _check(status: int, what: str) -> None:
+        if status != 0:
+            raise RuntimeError(f"cuBLAS {what} failed with status {status}")
+
+
+class _GraphNamespace:
+    """array-api-compat's CuPy namespace with :class:`_Cublas`'s ``matmul`` for 2-D float matrices."""
+
+    def __init__(self, xp, cublas: _Cublas):
+        self._xp, self._cublas = xp, cublas
+
+    def __getattr__(self, name):
+        return getattr(self._xp, name)
+
+    def matmul(self, a, b):
+        return self._cublas.matmul(a, b) if self._cublas.handles(a, b) else self._xp.matmul(a, b)
+
+    def __repr__(self):
+        return f"<{self._xp.__name__} with cuBLAS matmul for CUDA graphs>"
+
+
+class _CudaGraphs:
+    """CuPy's runs of training steps captured once as a CUDA graph and replayed.
+
+    :meth:`repeat` copies the state (a nest of lists and tuples of arrays) into
+    buffers, captures one ``body`` step on a private stream, writing its result
+    back into the buffers, and launches that graph ``count`` times: one launch
+    per step instead of one per operation, the same kernels as an eager step.
+    The buffers are the result. The private stream waits for the caller's
+    current stream before, and the caller's stream waits for it after (events,
+    no host wait). The capture is made anew for each run of steps, so nothing
+    it baked in (the inputs' addresses, the learning rate) outlives the call.
+    Runs shorter than :data:`GRAPH_MIN_STEPS`, states holding non-arrays (the
+    mini-batch loop's counter) and ``DNN_XP_CUDA_GRAPHS=0`` run eagerly. If a
+    capture fails, graphs are switched off for the process with a
+    RuntimeWarning that says why, and the steps run eagerly.
+    """
+
+    def __init__(self, lib):
+        self._lib = lib
+        self._streams: dict[int, Any] = {}
+        try:
+            self._cublas: _Cublas | None = _Cublas(lib)
+            self.problem: str | None = None
+        except (OSError, AttributeError, RuntimeError) as exc:
+            self._cublas, self.problem = None, f"cuBLAS could not be called directly ({exc})"
+
+    @functools.lru_cache(maxsize=None)
+    def namespace(self, xp):
+        """One namespace per process, so that backends resolved twice compare equal."""
+        return xp if self._cublas is None else _GraphNamespace(xp, self._cublas)
+
+    def enabled(self) -> bool:
+        return self.problem is None and os.environ.get(CUDA_GRAPHS_ENV, "1") != "0"
+
+    def repeat(self, count, body, state):
+        lib = self._lib
+        leaves = _array_leaves(state, lambda leaf: isinstance(leaf, lib.ndarray))
+        if count < GRAPH_MIN_STEPS or leaves is None or not self.enabled():
+            return repeat_eagerly(count, body, state)
+        current = lib.cuda.get_current_stream()
+        stream = self._stream()
+        stream.wait_event(current.record())
+        with stream:
+            buffers = [leaf.copy() for leaf in leaves]
+            held = _rebuild(state, iter(buffers))
+            try:
+                graph = self.capture(stream, body, held, buffers)
+            except Exception as exc:  # an operation the capture cannot record
+                graph, self.problem = None, f"capturing a training step failed ({type(exc).__name__}: {exc})"
+            else:
+                for _ in range(count):
+                    graph.launch(stream)
+        current.wait_event(stream.record())
+        if graph is None:
+            warnings.warn(f"dnn_xp: CUDA graphs are off for this process: {self.problem}; "
+                          f"CuPy runs each step eagerly", RuntimeWarning, stacklevel=2)
+            return repeat_eagerly(count, body, state)
+        return held
+
+    def capture(self, stream, body, held, buffers):
+        """A graph of one ``body`` step from ``held`` whose result is written back into ``buffers``."""
+        stream.begin_capture()
+        try:
+            result = _array_leaves(body(held), lambda leaf: True)
+            for buffer, value in zip(buffers, result, strict=True):
+                buffer[...] = value
+        except BaseException:
+            with contextlib.suppress(Exception):
+                stream.end_capture()
+            raise
+        return stream.end_capture()
+
+    def _stream(self):
+        device = self._lib.cuda.Device().id
+        if device not in self._streams:
+            self._streams[device] = self._lib.cuda.Stream(non_blocking=True)
+        return self._streams[device]
 
 
 class _Torch(_Library):
@@ -874,7 +1092,7 @@ def resolve_backend(name: str | None = None, device: Any = None) -> Backend:
     native_device = library.device(module, device)
     library.probe(module, native_device)
     probe_array = library.asarray(module, np.zeros(1, dtype=np.float32), None, native_device)  # float32: every device has it
-    xp = array_api_compat.array_namespace(probe_array)
+    xp = library.namespace(array_api_compat.array_namespace(probe_array))
     return Backend(name, xp, native_device, library, module)
 
 
@@ -889,7 +1107,7 @@ def backend_of(array: Any) -> Backend:
     """The backend (library and device) an array already lives on; NumPy for array-likes."""
     library = _owner(array) or _LIBRARIES["numpy"]
     module = library.load()
-    xp = array_api_compat.array_namespace(np.asarray(array) if library.name == "numpy" else array)
+    xp = library.namespace(array_api_compat.array_namespace(np.asarray(array) if library.name == "numpy" else array))
     return Backend(library.name, xp, library.device_of(array), library, module)
 
 

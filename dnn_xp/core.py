@@ -29,14 +29,14 @@ def forward(layers: Layers, X, hidden: Activation, xp, dropout=None):
     cache = []
     A = raw = X
     for l, (W, b) in enumerate(layers[:-1]):
-        Z = W @ A + b
+        Z = xp.matmul(W, A) + b
         cache.append((A, Z, raw))
         A = raw = hidden.forward(xp, Z)
         if dropout is not None and dropout[l] is not None:
             D, keep_prob = dropout[l]
             A = A * D / keep_prob
     W, b = layers[-1]
-    Z = W @ A + b
+    Z = xp.matmul(W, A) + b
     cache.append((A, Z, raw))
     return Z, cache
 
@@ -66,9 +66,9 @@ def backward(layers: Layers, cache, Y, hidden: Activation, output: OutputLayer, 
     grads = [None] * len(layers)
     for l in range(len(layers) - 1, -1, -1):
         A_prev, _, raw_prev = cache[l]
-        grads[l] = (dZ @ A_prev.T, xp.sum(dZ, axis=1, keepdims=True))
+        grads[l] = (xp.matmul(dZ, A_prev.T), xp.sum(dZ, axis=1, keepdims=True))
         if l > 0:
-            dA_prev = layers[l][0].T @ dZ
+            dA_prev = xp.matmul(layers[l][0].T, dZ)
             if dropout is not None and dropout[l - 1] is not None:
                 D, keep_prob = dropout[l - 1]
                 dA_prev = dA_prev * D / keep_prob
