@@ -264,9 +264,12 @@ class _Cublas:
     CuPy refuses every cuBLAS call while a stream captures ("calling cuBLAS API
     during stream capture is currently unsupported", CuPy 14), although cuBLAS
     supports capture; this calls the library CuPy loaded (found in the process's
-    memory maps) through ctypes, with CuPy's handle. Eager steps use it too, so
-    a captured step and an eager one run the same kernels.
+    memory maps) through ctypes, with CuPy's handle. Only captures use it
+    (:attr:`capturing`): eager steps keep CuPy's own matmul, quicker to dispatch,
+    so a replayed step may differ from an eager one in the last bits.
     """
+
+    capturing = False  # set by _CudaGraphs.capture while a step is captured
 
     def __init__(self, lib):
         self._lib = lib
@@ -322,16 +325,17 @@ class _Cublas:
 
 
 class _GraphNamespace:
-    """array-api-compat's CuPy namespace with :class:`_Cublas`'s ``matmul`` for 2-D float matrices."""
+    """array-api-compat's CuPy namespace whose ``matmul`` goes through :class:`_Cublas` while a step is captured."""
 
     def __init__(self, xp, cublas: _Cublas):
+        # the namespace's other functions as plain attributes: no lookup cost per call
+        self.__dict__.update({name: value for name, value in vars(xp).items() if name != "matmul"})
         self._xp, self._cublas = xp, cublas
 
-    def __getattr__(self, name):
-        return getattr(self._xp, name)
-
     def matmul(self, a, b):
-        return self._cublas.matmul(a, b) if self._cublas.handles(a, b) else self._xp.matmul(a, b)
+        if self._cublas.capturing and self._cublas.handles(a, b):
+            return self._cublas.matmul(a, b)
+        return self._xp.matmul(a, b)
 
     def __repr__(self):
         return f"<{self._xp.__name__} with cuBLAS matmul for CUDA graphs>"
@@ -399,6 +403,7 @@ class _CudaGraphs:
     def capture(self, stream, body, held, buffers):
         """A graph of one ``body`` step from ``held`` whose result is written back into ``buffers``."""
         stream.begin_capture()
+        self._cublas.capturing = True
         try:
             result = _array_leaves(body(held), lambda leaf: True)
             for buffer, value in zip(buffers, result, strict=True):
@@ -407,6 +412,8 @@ class _CudaGraphs:
             with contextlib.suppress(Exception):
                 stream.end_capture()
             raise
+        finally:
+            self._cublas.capturing = False
         return stream.end_capture()
 
     def _stream(self):

@@ -60,7 +60,7 @@ def _graphs(backend):
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_cublas_matmul_equals_cupy_matmul(cupy_backend, dtype):
+def test_direct_cublas_matmul_equals_cupy_matmul(cupy_backend, dtype):
     import cupy
 
     assert _graphs(cupy_backend).problem is None, _graphs(cupy_backend).problem
@@ -72,7 +72,7 @@ def test_cublas_matmul_equals_cupy_matmul(cupy_backend, dtype):
         At = cupy.asarray(rng.standard_normal((k, m)), dtype=dtype).T  # F-ordered, as A_prev.T is
         Bt = cupy.asarray(rng.standard_normal((n, k)), dtype=dtype).T
         for a, b in [(A, B), (At, B), (A, Bt), (At, Bt), (A[:, ::1], B[:, ::-1])]:
-            ours = cupy_backend.xp.matmul(a, b)
+            ours = _graphs(cupy_backend)._cublas.matmul(a, b)  # what a capture records, called eagerly
             assert ours.dtype == a.dtype and ours.shape == (m, n)
             np.testing.assert_allclose(ours.get(), cupy.matmul(a, b).get(), **tolerance)
 
@@ -100,7 +100,8 @@ def test_fit_replays_captured_graphs_and_equals_eager_steps(cupy_backend, monkey
     monkeypatch.setenv(CUDA_GRAPHS_ENV, "0")
     eager_costs, eager_weights = _fit("cupy", dtype)
     assert len(captures) == 3
-    tolerance = {"rtol": 1e-13, "atol": 1e-15} if dtype == "float64" else {"rtol": 1e-5, "atol": 1e-6}
+    # the replayed steps' products are cuBLAS calls of another layout than CuPy's eager ones: last bits differ
+    tolerance = {"rtol": 1e-12, "atol": 1e-14} if dtype == "float64" else {"rtol": 1e-4, "atol": 1e-5}
     np.testing.assert_allclose(costs, eager_costs, **tolerance)
     for ours, eager in zip(weights, eager_weights, strict=True):
         np.testing.assert_allclose(ours, eager, **tolerance)
