@@ -15,6 +15,7 @@ import pytest
 
 import workloads
 from dnn_xp import bench_report
+from dnn_xp.backend import gpu_info
 
 SMOKE_ENV = "DNN_XP_BENCH_SMOKE"
 _LOAD_AT_START = pytest.StashKey[tuple]()
@@ -90,9 +91,11 @@ def shapes(smoke) -> dict[str, workloads.Shape]:
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
-    """Name the CPU, cores and library versions in the JSON (read by ``python -m dnn_xp.bench_report``)."""
+    """Name the CPU, cores, GPU (if one is usable) and library versions in the JSON (read by
+    ``python -m dnn_xp.bench_report``)."""
     machine_info["dnn_xp"] = {
         **bench_report.machine_info(),
+        "gpu": gpu_info(),
         "smoke": is_smoke(config),
         "load_at_start": config.stash.get(_LOAD_AT_START, ()),
         "load_at_end": _load(),

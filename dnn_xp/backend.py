@@ -20,9 +20,11 @@ import functools
 import importlib
 import operator
 import os
+import re
 import threading
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
@@ -197,6 +199,12 @@ class _CuPy(_Library):
 
     def devices(self, lib):
         return [f"cuda:{i}" for i in range(lib.cuda.runtime.getDeviceCount())]
+
+    def gpu(self, lib, device):
+        version = lib.cuda.runtime.runtimeGetVersion()  # e.g. 12040 for CUDA 12.4
+        name = lib.cuda.runtime.getDeviceProperties(device)["name"]
+        return {"name": name.decode() if isinstance(name, bytes) else name,
+                "cuda_runtime": f"{version // 1000}.{version % 1000 // 10}"}
 
     def uniforms(self, lib, device, seed, shapes, dtype):
         with lib.cuda.Device(device):
@@ -483,6 +491,9 @@ class _Torch(_Library):
 
     def devices(self, lib):
         return ["cpu"] + [f"cuda:{i}" for i in range(lib.cuda.device_count())]
+
+    def gpu(self, lib, device):
+        return {"name": lib.cuda.get_device_name(device), "cuda_runtime": lib.version.cuda}
 
     def uniforms(self, lib, device, seed, shapes, dtype):
         generator = lib.Generator(device=device)
@@ -1162,6 +1173,28 @@ def describe_backends() -> list[dict]:
             row["reason"] = str(exc)
         rows.append(row)
     return rows
+
+
+def _nvidia_driver() -> str | None:
+    """The NVIDIA kernel driver's version (``580.159.04``) from /proc, or None where it is not there."""
+    try:
+        text = Path("/proc/driver/nvidia/version").read_text()
+    except OSError:
+        return None
+    found = re.search(r"Kernel Module\s+(?:for \S+\s+)?(\d+(?:\.\d+)+)", text)
+    return found.group(1) if found else None
+
+
+def gpu_info() -> dict | None:
+    """The first usable GPU, as CuPy (else torch) sees it: name, driver, CUDA runtime, library; None if none."""
+    for name, device in (("cupy", None), ("torch", "cuda")):
+        try:
+            backend = resolve_backend(name, device)
+        except BackendError:
+            continue
+        info = backend._library.gpu(backend._module, backend.device)  # name, CUDA runtime
+        return {**info, "driver": _nvidia_driver(), "seen_by": name}
+    return None
 
 
 def host_rng(seed: int | None) -> np.random.RandomState:

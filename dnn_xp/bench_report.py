@@ -8,12 +8,15 @@ writes ``<name>.md`` and ``<name>.png`` next to the JSON (or in ``DIR``). The re
 names the machine and library versions recorded by ``bench/conftest.py`` when the
 suite ran, tables every group's times with speed-ups, and checks the core's
 targets (side-by-side ratios recorded by ``bench/test_targets.py``).
-``bench/run_cpu.sh`` runs the suite and this report in one go.
+``bench/run_cpu.sh`` runs the suite and this report in one go; ``bench/run_gpu.sh`` runs the
+GPU cases (``pytest bench/ -m gpu``), whose report names the GPU and compares against PyTorch
+eager CUDA.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -26,9 +29,11 @@ from . import __version__
 STAT = "min"  # the statistic speed-ups and curves use; on a shared machine noise only adds time
 BUSY = 0.1  # cores other processes used during a case, above which its timing is marked unreliable
 STEP_BASELINE = "vectorized-numpy-float64"
+GPU_BACKENDS = ("cupy", "torch-cuda")  # the dnn_xp backends of a GPU run, as named in its case labels
 DEMO_BASELINE = "xp-vecdot-numpy"
 _LIBRARIES = ("numpy", "torch", "array-api-compat", "cupy-cuda12x", "cupy-cuda13x", "jax", "jaxlib", "dask",
               "pytest-benchmark")
+_CUPY = ("cupy-cuda12x", "cupy-cuda13x")
 
 
 # --------------------------------------------------------------------------- the machine
@@ -93,6 +98,40 @@ def _others(bench: dict) -> float | None:
     return bench.get("extra_info", {}).get("others_cpu")
 
 
+def _on_gpu(bench: dict) -> bool:
+    return re.search(r"cupy|cuda", _label(bench)) is not None
+
+
+def gpu_run(data: dict) -> bool:
+    """Whether every case ran on a GPU (``pytest bench/ -m gpu``, as ``bench/run_gpu.sh`` runs it)."""
+    return bool(data["benchmarks"]) and all(_on_gpu(b) for b in data["benchmarks"])
+
+
+def _machine(data: dict, source: Path | None) -> dict:
+    """The machine as ``bench/conftest.py`` recorded it; a JSON written before it recorded the GPU
+    takes the GPU from the ``<stem>-nvidia-smi.csv`` beside it (``bench/run_gpu.sh``)."""
+    machine = data.get("machine_info", {})
+    info = dict(machine.get("dnn_xp") or {"cpu": machine.get("cpu", {}).get("brand_raw", "unknown CPU"),
+                                          "cores": machine.get("cpu", {}).get("count"),
+                                          "python": machine.get("python_version")})
+    csv_path = source and source.with_name(f"{source.stem}-nvidia-smi.csv")
+    if not info.get("gpu") and csv_path and csv_path.is_file():
+        with csv_path.open(newline="") as f:
+            row = next(csv.DictReader(f, skipinitialspace=True), None)
+        if row:
+            info["gpu"] = {"name": row["name"].strip(), "driver": row.get("driver_version", "").strip() or None}
+    return info
+
+
+def _gpu_name(gpu: dict | None) -> str:
+    """``NVIDIA H200 (driver 580.159.04, CUDA runtime 13.0)``, with what is known."""
+    if not gpu:
+        return "unknown GPU"
+    details = [f"{what} {gpu[key]}" for what, key in (("driver", "driver"), ("CUDA runtime", "cuda_runtime"))
+               if gpu.get(key)]
+    return gpu["name"] + (f" ({', '.join(details)})" if details else "")
+
+
 def _flag(bench: dict) -> str:
     others = _others(bench)
     return " †" if others is not None and others > BUSY else ""
@@ -117,24 +156,30 @@ def _times(value: float) -> str:
 
 
 # --------------------------------------------------------------------------- markdown
-def _header(data: dict, source: Path, png: Path | None) -> list[str]:
+def _header(data: dict, source: Path, png: Path | None, gpu: bool) -> list[str]:
     machine = data.get("machine_info", {})
-    info = machine.get("dnn_xp") or {"cpu": machine.get("cpu", {}).get("brand_raw", "unknown CPU"),
-                                     "cores": machine.get("cpu", {}).get("count"),
-                                     "python": machine.get("python_version")}
-    versions = ", ".join(f"{name} {info[name]}" for name in ("numpy", "torch", "array-api-compat", "cupy", "jax", "dask")
+    info = _machine(data, source)
+    versions = ", ".join(f"{name} {info[name]}" for name in ("numpy", "torch", "array-api-compat", *_CUPY, "jax", "dask")
                          if name in info)
+    host = f"{info['cpu']} ({info.get('cores')} cores), {info.get('os', machine.get('system', ''))}"
+    if gpu:
+        title = f"{_gpu_name(info.get('gpu'))}; host {info['cpu']}, {info.get('cores')} cores"
+        where = f"GPU {_gpu_name(info.get('gpu'))}; host {host}"
+        run = "`bench/run_gpu.sh` (`pytest bench/ -m gpu --benchmark-only --benchmark-json ...`"
+    else:
+        title = f"{info['cpu']}, {info.get('cores')} cores"
+        where = host + (f"; GPU {_gpu_name(info['gpu'])}" if info.get("gpu") else "")
+        run = "`bench/run_cpu.sh` (`pytest bench/ --benchmark-only --benchmark-json ...`"
     lines = [
-        f"# dnn_xp benchmarks: {info['cpu']}, {info.get('cores')} cores",
+        f"# dnn_xp benchmarks: {title}",
         "",
-        f"- Machine: {info['cpu']} ({info.get('cores')} cores), {info.get('os', machine.get('system', ''))}",
+        f"- Machine: {where}",
         f"- Software: Python {info.get('python')}, dnn_xp {info.get('dnn_xp', '?')}, {versions}; "
         f"BLAS {info.get('blas', 'unknown')}",
         f"- Run: {data.get('datetime', '?')}" + (" (smoke sizes: not a measurement)" if info.get("smoke") else "")
         + (f"; load average (1, 5, 15 min) {tuple(info['load_at_start'])} at the start, "
            f"{tuple(info['load_at_end'])} at the end" if info.get("load_at_start") else ""),
-        f"- Source: `{source.name}`, produced by `bench/run_cpu.sh` "
-        f"(`pytest bench/ --benchmark-only --benchmark-json ...`, then `python -m dnn_xp.bench_report ...`)",
+        f"- Source: `{source.name}`, produced by {run}, then `python -m dnn_xp.bench_report ...`)",
         f"- Times are per call (one training iteration, unless stated): min and median over the rounds; "
         f"speed-ups and curves use the {STAT} (the same statistic on both sides).",
     ]
@@ -145,7 +190,7 @@ def _header(data: dict, source: Path, png: Path | None) -> list[str]:
                      f"on average while the timed cases ran (at most {max(others)[0]:.2f}, in {max(others)[1]}); "
                      + (f"{len(busy)} cases ran while they used more than {BUSY} core and are marked †."
                         if busy else f"no case ran while they used more than {BUSY} core."))
-    if not any(re.search(r"cupy|cuda", _label(b)) for b in data["benchmarks"]):
+    if not any(_on_gpu(b) for b in data["benchmarks"]):
         lines.append("- GPU cases (CuPy, torch CUDA) did not run: no usable GPU on this machine.")
     if png is not None:
         lines += ["", f"![scaling curves]({png.name})"]
@@ -186,39 +231,57 @@ def _by_label(benches: list[dict]) -> dict[str, dict]:
     return {_label(b): b for b in benches}
 
 
-def _speedups(groups: dict[str, list[dict]]) -> list[str]:
-    columns = ["per-example-numpy-float64", "scalar-python-float64", "torch-eager-cpu-float64"]
-    lines = [
-        "## Vectorization speed-ups (NumPy, float64)",
-        "",
-        f"Time of one training iteration ({STAT} over rounds); in brackets, how many times slower than the "
-        f"vectorized core.",
-        "",
-        "| shape | layer_dims, m | vectorized | per-example loop | scalar loops | PyTorch eager (CPU) |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
+def _speedups(groups: dict[str, list[dict]], gpu: bool) -> list[str]:
+    """The vectorized step against the loops and PyTorch eager, float64: on NumPy, or per GPU backend.
+
+    Empty when no shape has the vectorized case.
+    """
+    if gpu:
+        title, backends = "GPU", GPU_BACKENDS
+        columns = {"per-example loop": "per-example-{}-float64", "PyTorch eager (CUDA)": "torch-eager-cuda-float64"}
+    else:
+        title, backends = "NumPy", ("numpy",)
+        columns = {"per-example loop": "per-example-{}-float64", "scalar loops": "scalar-python-float64",
+                   "PyTorch eager (CPU)": "torch-eager-cpu-float64"}
+    named = len(backends) > 1  # a backend column
+    rows = []
     for group, benches in groups.items():
         if not group.startswith("step-"):
             continue
         cases = _by_label(benches)
-        if STEP_BASELINE not in cases:
-            continue
-        base = cases[STEP_BASELINE]
-        cells = []
-        for name in columns:
-            if name in cases:
-                t = cases[name]["stats"][STAT]
-                cells.append(f"{_seconds(t)}{_flag(cases[name])} ({_times(t / base['stats'][STAT])})")
-            else:
-                cells.append("not run")
-        info = base["extra_info"]
-        lines.append(f"| {group.removeprefix('step-')} | {info['layer_dims']}, m={info['m']} "
-                     f"| {_seconds(base['stats'][STAT])}{_flag(base)} | " + " | ".join(cells) + " |")
-    return lines
+        for backend in backends:
+            base = cases.get(f"vectorized-{backend}-float64")
+            if base is None:
+                continue
+            cells = []
+            for pattern in columns.values():
+                case = cases.get(pattern.format(backend))
+                if case:
+                    t = case["stats"][STAT]
+                    cells.append(f"{_seconds(t)}{_flag(case)} ({_times(t / base['stats'][STAT])})")
+                else:
+                    cells.append("not run")
+            info = base["extra_info"]
+            rows.append(f"| {group.removeprefix('step-')} | {info['layer_dims']}, m={info['m']} "
+                        + (f"| {backend} " if named else "")
+                        + f"| {_seconds(base['stats'][STAT])}{_flag(base)} | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    head = ["shape", "layer_dims, m"] + (["backend"] if named else []) + ["vectorized", *columns]
+    return [
+        f"## Vectorization speed-ups ({title}, float64)",
+        "",
+        f"Time of one training iteration ({STAT} over rounds); in brackets, how many times slower than the "
+        f"vectorized core" + (" on the same backend." if named else "."),
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + " --- |" * len(head),
+    ] + rows
 
 
-def _fastest(groups: dict[str, list[dict]]) -> list[str]:
-    """Per shape and dtype: the fastest dnn_xp backend next to PyTorch eager and a hand-written JAX loop.
+def _fastest(groups: dict[str, list[dict]], gpu: bool) -> list[str]:
+    """Per shape and dtype: the fastest dnn_xp backend next to PyTorch eager and a hand-written JAX loop
+    (on a GPU run: next to PyTorch eager CUDA only).
 
     dnn_xp's candidates are the vectorized step on each backend (group ``step-<shape>``) and
     ``Network.fit`` on JAX (per iteration, from ``bench/test_targets_jax.py``); the JAX loop is
@@ -242,14 +305,19 @@ def _fastest(groups: dict[str, list[dict]]) -> list[str]:
             if not candidates:
                 continue
             name, (best, bench) = min(candidates.items(), key=lambda item: item[1][0])
-            torch = cases.get(f"torch-eager-cpu-{dtype}")
+            torch = cases.get(f"torch-eager-{'cuda' if gpu else 'cpu'}-{dtype}")
             cells = [f"{name}: {_seconds(best)}{_flag(bench)}",
-                     f"{_seconds(torch['stats'][STAT])}{_flag(torch)}" if torch else "not run",
-                     f"{_seconds(jax[(shape, dtype)][1])}{_flag(jax[(shape, dtype)][2])}" if (shape, dtype) in jax
-                     else "not run"]
+                     f"{_seconds(torch['stats'][STAT])}{_flag(torch)}" if torch else "not run"]
+            if not gpu:
+                cells.append(f"{_seconds(jax[(shape, dtype)][1])}{_flag(jax[(shape, dtype)][2])}"
+                             if (shape, dtype) in jax else "not run")
             rows.append(f"| {shape} | {dtype} | " + " | ".join(cells) + " |")
     if not rows:
         return []
+    if gpu:
+        return ["## Fastest dnn_xp backend per shape (this GPU)", "", f"One training iteration ({STAT}).", "",
+                "| shape | dtype | fastest dnn_xp backend | PyTorch eager (CUDA) |",
+                "| --- | --- | --- | --- |"] + rows
     return ["## Fastest dnn_xp backend per shape (this CPU)", "",
             f"One training iteration ({STAT}); JAX times are a fit's time per iteration (steps compiled in chunks "
             f"between recorded costs).", "",
@@ -277,6 +345,9 @@ def _scaling_table(group: str, benches: list[dict]) -> list[str]:
     curves = sorted({b["extra_info"]["case"] for b in benches})
     xs = sorted({b["extra_info"]["x"] for b in benches})
     table = {(b["extra_info"]["case"], b["extra_info"]["x"]): b for b in benches}
+    paired = [c.removeprefix("vectorized-") for c in curves
+              if c.startswith("vectorized-") and "per-example-" + c.removeprefix("vectorized-") in curves]
+    backend = "numpy" if "numpy" in paired or not paired else paired[0]  # the backend of "loop / vectorized"
     name = group.removeprefix("scaling-")
     first = benches[0]["extra_info"]
     network = (f"network {first['layer_dims']}" if name == "m"
@@ -289,7 +360,7 @@ def _scaling_table(group: str, benches: list[dict]) -> list[str]:
                  for c in curves]
         row = f"| {x} | " + " | ".join(cells) + " |"
         if len(curves) > 1:
-            loop, vec = table.get(("per-example-numpy", x)), table.get(("vectorized-numpy", x))
+            loop, vec = table.get((f"per-example-{backend}", x)), table.get((f"vectorized-{backend}", x))
             row += f" {_times(loop['stats'][STAT] / vec['stats'][STAT])} |" if loop and vec else " - |"
         lines.append(row)
     return lines
@@ -297,16 +368,16 @@ def _scaling_table(group: str, benches: list[dict]) -> list[str]:
 
 def render_markdown(data: dict, source: Path, png: Path | None = None) -> str:
     """The whole report as markdown text."""
-    groups = _groups(data)
-    lines = _header(data, source, png)
+    groups, gpu = _groups(data), gpu_run(data)
+    lines = _header(data, source, png, gpu)
     if "targets" in groups:
         lines += [""] + _targets(groups["targets"])
-    lines += [""] + _speedups(groups)
-    fastest = _fastest(groups)
-    if fastest:
-        lines += [""] + fastest
-    lines += ["", "## Training step, every case", ""]
-    for group in sorted(g for g in groups if g.startswith("step-")):
+    for section in (_speedups(groups, gpu), _fastest(groups, gpu)):
+        if section:
+            lines += [""] + section
+    steps = sorted(g for g in groups if g.startswith("step-"))
+    lines += [""] + (["## Training step, every case", ""] if steps else [])
+    for group in steps:
         lines += _group_table(group, groups[group], STEP_BASELINE) + [""]
     scaling = sorted(g for g in groups if g.startswith("scaling-"))
     if scaling:
@@ -322,8 +393,11 @@ def render_markdown(data: dict, source: Path, png: Path | None = None) -> str:
 
 
 # --------------------------------------------------------------------------- plot
-def plot_scaling(data: dict, path: Path) -> bool:
-    """Save the scaling curves (log-log, time per iteration) to ``path``; False if there are none."""
+def plot_scaling(data: dict, path: Path, source: Path | None = None) -> bool:
+    """Save the scaling curves (log-log, time per iteration) to ``path``; False if there are none.
+
+    ``source`` is the JSON's path: a GPU run's GPU may be named in a CSV beside it.
+    """
     groups = {g: b for g, b in _groups(data).items() if g.startswith("scaling-")}
     if not groups:
         return False
@@ -356,9 +430,13 @@ def plot_scaling(data: dict, path: Path) -> bool:
         ax.set_ylabel(f"seconds per training iteration ({STAT})")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
-    info = data.get("machine_info", {}).get("dnn_xp", {})
-    figure.suptitle(f"dnn_xp: vectorized vs per-example loop — {info.get('cpu', '?')}, {info.get('cores', '?')} "
-                    f"cores, NumPy {info.get('numpy', '?')}", fontsize=11)
+    info = _machine(data, source)
+    if gpu_run(data):
+        cupy = next((info[name] for name in _CUPY if name in info), "?")
+        where = f"{(info.get('gpu') or {}).get('name', 'unknown GPU')}, CuPy {cupy}"
+    else:
+        where = f"{info.get('cpu', '?')}, {info.get('cores', '?')} cores, NumPy {info.get('numpy', '?')}"
+    figure.suptitle(f"dnn_xp: vectorized vs per-example loop — {where}", fontsize=11)
     canvas.print_png(str(path))
     return True
 
@@ -375,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     png = out / f"{args.json.stem}.png"
     markdown = out / f"{args.json.stem}.md"
-    has_plot = plot_scaling(data, png)
+    has_plot = plot_scaling(data, png, args.json)
     markdown.write_text(render_markdown(data, args.json, png if has_plot else None))
     print(markdown)
     if has_plot:

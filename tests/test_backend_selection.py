@@ -6,14 +6,16 @@ device), so these tests assert the same thing on a laptop and on a GPU machine.
 
 from __future__ import annotations
 
+import re
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dnn_xp import BackendError, Network
-from dnn_xp.backend import ENV_VAR, describe_backends, resolve_backend
+from dnn_xp.backend import ENV_VAR, describe_backends, gpu_info, resolve_backend
 
 
 def _cupy_without_device() -> types.ModuleType:
@@ -126,3 +128,21 @@ def test_cli_trains_on_jax_and_dask_like_on_numpy(capsys, backend, monkeypatch):
     assert main(argv + ["--backend", backend] + (["--device", "threads"] if backend == "dask" else [])) == 0
     found = capsys.readouterr().out.splitlines()
     assert found == expected and found[0].startswith("train accuracy: ")
+
+
+def test_gpu_info_is_none_without_a_gpu(no_gpu):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("torch sees a CUDA GPU here")
+    assert gpu_info() is None
+
+
+@pytest.mark.gpu
+def test_gpu_info_names_the_usable_gpu():
+    info = gpu_info()
+    if info is None:
+        pytest.skip("no usable GPU for CuPy or torch")
+    assert info["seen_by"] in ("cupy", "torch") and info["name"].strip()
+    assert re.fullmatch(r"\d+\.\d+", info["cuda_runtime"])
+    if Path("/proc/driver/nvidia/version").is_file():
+        assert re.fullmatch(r"\d+(\.\d+)+", info["driver"])

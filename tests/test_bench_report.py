@@ -72,3 +72,79 @@ def test_machine_is_named_for_files():
     assert bench_report.machine_slug({"cpu": "AMD EPYC"}) == "cpu-amd-epyc"
     info = bench_report.machine_info()
     assert info["cores"] >= 1 and info["numpy"] and info["dnn_xp"]
+
+
+def _gpu_results(tmp_path, gpu=None):
+    """A GPU run's JSON (``pytest bench/ -m gpu``): CuPy and torch CUDA cases only; ``gpu``: the recorded GPU."""
+    shape = {"layer_dims": [2, 4, 1], "m": 400}
+    info = {"cpu": "Host CPU 1", "cores": 16, "python": "3.12.3", "numpy": "2.5.2", "torch": "2.11.0",
+            "cupy-cuda13x": "14.2.0", "dnn_xp": "0.1.0", "blas": "openblas", "gpu": gpu}
+    data = {
+        "datetime": "2026-01-01T00:00:00",
+        "machine_info": {"dnn_xp": info},
+        "benchmarks": [
+            _bench("step-planar", "vectorized-cupy-float64", 4e-4, 5e-4, **shape),
+            _bench("step-planar", "vectorized-cupy-float32", 3.5e-4, 5e-4, **shape),
+            _bench("step-planar", "vectorized-torch-cuda-float64", 3e-4, 4e-4, **shape),
+            _bench("step-planar", "vectorized-torch-cuda-float32", 2e-4, 4e-4, **shape),
+            _bench("step-planar", "per-example-cupy-float64", 0.2, 0.2, **shape),
+            _bench("step-planar", "per-example-torch-cuda-float64", 0.15, 0.2, **shape),
+            _bench("step-planar", "torch-eager-cuda-float64", 5e-4, 9e-4, **shape),
+            _bench("step-planar", "torch-eager-cuda-float32", 2.5e-4, 9e-4, **shape),
+            _bench("targets", "cat-float64: cupy step / torch eager cuda step", 1, 1,
+                   ratio=_ratio("cat float64: one CuPy iteration / one PyTorch eager CUDA iteration", 9e-4, 1e-3, 1)),
+        ] + [
+            _bench("scaling-m", impl, m * scale, m * scale * 1.1, curve="m", x=m, layer_dims=[784, 128, 64, 1], m=m)
+            for impl, scale in (("vectorized-cupy", 1e-6), ("per-example-cupy", 1e-3)) for m in (16, 64)
+        ],
+    }
+    path = tmp_path / "gpu-test.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_gpu_report_names_the_recorded_gpu_and_compares_on_the_gpu(tmp_path):
+    path = _gpu_results(tmp_path, gpu={"name": "NVIDIA H200", "driver": "580.159.04", "cuda_runtime": "13.0",
+                                       "seen_by": "cupy"})
+    assert bench_report.main([str(path)]) == 0
+    text = path.with_suffix(".md").read_text()
+    lines = text.splitlines()
+    assert lines[0] == "# dnn_xp benchmarks: NVIDIA H200 (driver 580.159.04, CUDA runtime 13.0); host Host CPU 1, 16 cores"
+    assert lines[2].startswith("- Machine: GPU NVIDIA H200 (driver 580.159.04, CUDA runtime 13.0); host Host CPU 1 "
+                               "(16 cores)")
+    assert "cupy-cuda13x 14.2.0" in text
+    assert "produced by `bench/run_gpu.sh` (`pytest bench/ -m gpu --benchmark-only" in text
+    assert "run_cpu.sh" not in text and "GPU cases (CuPy, torch CUDA) did not run" not in text
+    assert "## Vectorization speed-ups (GPU, float64)" in text and "NumPy, float64" not in text
+    assert "| planar | [2, 4, 1], m=400 | cupy | 400 µs | 200 ms (500x) | 500 µs (1.25x) |" in text
+    assert "| planar | [2, 4, 1], m=400 | torch-cuda | 300 µs | 150 ms (500x) | 500 µs (1.67x) |" in text
+    assert "## Fastest dnn_xp backend per shape (this GPU)" in text and "this CPU" not in text
+    assert "| shape | dtype | fastest dnn_xp backend | PyTorch eager (CUDA) |" in text
+    assert "| planar | float64 | torch-cuda: 300 µs | 500 µs |" in text
+    assert "| planar | float32 | torch-cuda: 200 µs | 250 µs |" in text
+    assert "not run" not in text and "hand-written JAX" not in text
+    assert "| 64 | 64 ms | 64 µs | 1,000x |" in text  # loop / vectorized on CuPy
+    assert path.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_gpu_report_takes_the_gpu_from_the_nvidia_smi_csv_of_an_older_json(tmp_path):
+    path = _gpu_results(tmp_path)  # written before bench/conftest.py recorded the GPU
+    path.with_name("gpu-test-nvidia-smi.csv").write_text("name, driver_version\nNVIDIA H200, 580.159.04\n")
+    text = bench_report.render_markdown(json.loads(path.read_text()), path)
+    assert text.startswith("# dnn_xp benchmarks: NVIDIA H200 (driver 580.159.04); host Host CPU 1, 16 cores\n")
+    assert "- Machine: GPU NVIDIA H200 (driver 580.159.04); host Host CPU 1 (16 cores)" in text
+    path.with_name("gpu-test-nvidia-smi.csv").unlink()
+    assert bench_report.render_markdown(json.loads(path.read_text()), path).startswith(
+        "# dnn_xp benchmarks: unknown GPU; host Host CPU 1, 16 cores\n")
+
+
+def test_report_omits_sections_without_rows(tmp_path):
+    data = json.loads(_gpu_results(tmp_path).read_text())
+    data["benchmarks"] = [b for b in data["benchmarks"] if b["group"] != "step-planar"]
+    text = bench_report.render_markdown(data, tmp_path / "gpu-test.json")
+    assert "## Targets" in text and "## Scaling" in text
+    assert "Vectorization speed-ups" not in text and "Fastest dnn_xp backend" not in text
+    assert "Training step, every case" not in text and "\n\n## Scaling\n" in text
+    lines = text.splitlines()
+    rules = [i for i, line in enumerate(lines) if line.startswith("| --- |")]
+    assert len(rules) == 2 and all(lines[i + 1].startswith("| ") for i in rules)  # a row under every table's header
