@@ -5,10 +5,11 @@ namespace plus a device), moves arrays between the host and that device, probes
 whether a GPU is really usable (by allocating and synchronizing, not by
 importing), and owns the seeded host random generator. It also holds what the
 libraries differ in beyond the standard: whether their arrays are mutable (so
-``+=`` may write in place, :attr:`Backend.accumulate`) and how a run of training
+``+=`` may write in place, :attr:`Backend.accumulate`), how a run of training
 steps is compiled (:meth:`Backend.compile`: ``jax.jit`` on JAX, a ``persist``
-per call on dask). The math in :mod:`dnn_xp.core` never imports any of these
-libraries.
+per call on dask) and how a Python loop's state is made concrete once per
+iteration (:attr:`Backend.settle`: a ``persist`` on dask). The math in
+:mod:`dnn_xp.core` never imports any of these libraries.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ def repeat_eagerly(count: int, body, state):
     """``body`` applied ``count`` times to ``state`` in a Python loop: ``body(body(...body(state)))``."""
     for _ in range(count):
         state = body(state)
+    return state
+
+
+def settled_eagerly(state):
+    """``state`` as it is: an eager library's arrays hold their values already (no copy)."""
     return state
 
 
@@ -133,6 +139,7 @@ class _Library:
         return fn
 
     repeat = staticmethod(repeat_eagerly)
+    settle = staticmethod(settled_eagerly)
 
     def devices(self, lib: ModuleType) -> list[str]:
         return ["cpu"]
@@ -872,20 +879,27 @@ class _Dask(_Library):
         return ["local-cluster", *DASK_LOCAL_SCHEDULERS]
 
     def compile(self, lib, fn):
-        """``fn`` ending in one ``dask.persist`` of its results; on a cluster they are then anchored (:func:`_anchor`).
+        """``fn`` ending in one :meth:`settle` of all its results (weights, state, costs).
 
         One persist per call, not per step: a key left unpersisted in one step's
         graph (the cost's logits) would be fused otherwise in a later graph, which
         the scheduler flags as two tasks for one key (dask/dask#9888).
         """
+        return lambda *args: self.settle(fn(*args))
+
+    def settle(self, state):
+        """``state``'s dask arrays (in lists, tuples, dicts) computed in one ``dask.persist``; on a cluster then anchored.
+
+        The results are graphs of one task per chunk holding the values, so the next
+        step's graph starts from them instead of from every step before (:func:`_anchor`
+        drops a cluster's lineage too).
+        """
         import dask
+        import dask.array
 
-        def run(*args):
-            result = dask.persist(fn(*args))[0]
-            client = _cluster_client()
-            return result if client is None else _anchor(client, lib, result)
-
-        return run
+        result = dask.persist(state)[0]
+        client = _cluster_client()
+        return result if client is None else _anchor(client, dask.array, result)
 
 
 def _cluster_client():
@@ -1069,6 +1083,19 @@ class Backend:
         ``repeat``; dask ends each call with one ``dask.persist`` of the results.
         """
         return self._library.compile(self._module, functools.partial(fn, repeat=self._library.repeat))
+
+    @property
+    def settle(self):
+        """``settle(state) -> state``: a loop's state (arrays in lists, tuples, dicts) made concrete, once per iteration.
+
+        For loops written step by step in Python (the course's models): calling it on
+        the parameters at the end of each iteration keeps a lazy library's work to one
+        iteration's. dask persists them (as :meth:`compile` ends its runs); every other
+        library returns ``state`` itself, so it costs one function call. Settle all an
+        iteration keeps in one call (a lazy value kept past it may clash with the settled
+        keys on a cluster, dask/dask#9888). Chosen once: take it before the loop.
+        """
+        return self._library.settle
 
     def compile_function(self, fn):
         """``fn(*args)``, a small pure function of arrays without repeated steps, compiled where that pays.

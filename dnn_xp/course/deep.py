@@ -15,6 +15,7 @@ from array_api_compat import array_namespace
 
 from ..activations import ACTIVATIONS, scalar
 from ..activations import sigmoid as _stable_sigmoid
+from ..backend import backend_of
 from ..datasets import load_cat_images
 from ..initializers import initial_layers
 from ..validation import check_labels, check_matrix
@@ -184,11 +185,13 @@ def _train(parameters, step, num_iterations, print_cost):
     """The course's loop: ``costs`` gets the 0-d cost of every 100th iteration (0, 100, ...).
 
     The cost is printed at those iterations and at the last one; it is read back to the
-    host only to be printed.
+    host only to be printed. Each iteration's parameters and cost are settled
+    (:attr:`dnn_xp.backend.Backend.settle`), so a lazy library's graph stays one step long.
     """
+    settle = backend_of(parameters["W1"]).settle
     costs = []
     for i in range(num_iterations):
-        parameters, cost = step(parameters)
+        parameters, cost = settle(step(parameters))
         if print_cost and (i % 100 == 0 or i == num_iterations - 1):
             print(f"Cost after iteration {i}: {float(cost)}")
         if i % 100 == 0:

@@ -8,6 +8,7 @@ caches, on any backend's arrays. The model is ``[n_x, 10, 5, 1]``: ReLU, ReLU, s
 
 from __future__ import annotations
 
+from ..backend import backend_of
 from ..datasets import circles
 from ._common import check_data
 from ._plots import plot_decision_boundary
@@ -55,15 +56,17 @@ def model(X, Y, learning_rate=0.01, num_iterations=15000, print_cost=True, initi
 
     ``initialization`` is ``"zeros"``, ``"random"`` or ``"he"``; parameters live on X's backend.
     With ``print_cost`` the cost is printed every 1000 iterations (``Cost after iteration i: J``).
+    Each iteration's parameters are settled (:attr:`dnn_xp.backend.Backend.settle`).
     """
     if initialization not in _SCHEMES:
         raise ValueError(f"initialization must be one of {', '.join(map(repr, _SCHEMES))}; "
                          f"got initialization={initialization!r}")
     check_data(X, Y)
     parameters = initial_parameters([X.shape[0], 10, 5, 1], _SCHEMES[initialization], like=X)
+    settle = backend_of(X).settle
     for i in range(num_iterations):
         a3, cache = forward_propagation(X, parameters)
         if print_cost and i % 1000 == 0:
             print("Cost after iteration {}: {}".format(i, float(compute_loss(a3, Y))))
-        parameters = update_parameters(parameters, backward_propagation(X, Y, cache), learning_rate)
+        parameters = settle(update_parameters(parameters, backward_propagation(X, Y, cache), learning_rate))
     return parameters

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from array_api_compat import array_namespace
 
+from ..backend import backend_of
 from ..datasets import load_cat_images
 from ..validation import check_matrix
 from ._common import as_0d, check_data, cross_entropy_terms, place
@@ -59,16 +60,19 @@ def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=Fal
 
     ``costs`` holds the 0-d cost of iterations 0, 100, 200, ...; with ``print_cost`` it is
     printed there as ``Cost after iteration i: %f``. ``grads`` are the last iteration's.
+    Each iteration's results are settled (:attr:`dnn_xp.backend.Backend.settle`).
     """
     if num_iterations < 1:
         raise ValueError(f"num_iterations must be at least 1; got num_iterations={num_iterations!r}")
     check_matrix(w, "w")
     check_data(X, Y, n_x=w.shape[0], expects="w (its rows)")
+    settle = backend_of(w).settle
     costs = []
     for i in range(num_iterations):
         grads, cost = propagate(w, b, X, Y)
         w = w - learning_rate * grads["dw"]
         b = b - learning_rate * grads["db"]
+        w, b, grads, cost = settle((w, b, grads, cost))
         if i % 100 == 0:
             costs.append(cost)
             if print_cost:

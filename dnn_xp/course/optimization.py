@@ -138,6 +138,8 @@ def model(X, Y, layers_dims, optimizer, learning_rate=0.0007, mini_batch_size=64
     ``t`` counts steps across epochs. With ``decay`` (e.g. :func:`update_lr`) the rate for
     epoch ``i + 1`` is ``decay(learning_rate, i, decay_rate)``. With ``print_cost`` the epoch's
     cost (per-batch summed costs over ``m``) is printed every 1000 epochs, with the rate when decaying.
+    After each mini-batch step the parameters, the optimizer's state and the epoch's cost so far
+    are settled (:attr:`dnn_xp.backend.Backend.settle`).
     """
     if optimizer not in ("gd", "momentum", "adam"):
         raise ValueError(f"optimizer must be 'gd', 'momentum' or 'adam'; got optimizer={optimizer!r}")
@@ -148,6 +150,7 @@ def model(X, Y, layers_dims, optimizer, learning_rate=0.0007, mini_batch_size=64
     v, s = initialize_adam(parameters)
     t = 0
     seed = EPOCH_SEED
+    settle = backend_of(X).settle
     for i in range(num_epochs):
         seed = seed + 1
         printing = print_cost and i % 1000 == 0
@@ -165,6 +168,7 @@ def model(X, Y, layers_dims, optimizer, learning_rate=0.0007, mini_batch_size=64
                 t = t + 1
                 parameters, v, s, _, _ = update_parameters_with_adam(parameters, grads, v, s, t, learning_rate,
                                                                      beta1, beta2, epsilon)
+            parameters, v, s, cost_total = settle((parameters, v, s, cost_total))
         if decay:
             learning_rate = decay(learning_rate0, i, decay_rate)
         if printing:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from array_api_compat import array_namespace
 
+from ..backend import backend_of
 from ..datasets import planar_flower
 from ..initializers import initial_layers
 from . import deep
@@ -126,16 +127,18 @@ def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False):
     """Gradient descent (learning rate 1.2) from the seed-2 weights, on X's backend: ``parameters``.
 
     With ``print_cost`` the cost is printed every 1000 iterations as ``Cost after iteration i: %f``.
-    ``X: (n_x, m)`` must be finite and ``Y: (n_y, m)`` hold 0/1 labels.
+    ``X: (n_x, m)`` must be finite and ``Y: (n_y, m)`` hold 0/1 labels. Each iteration's
+    parameters are settled (:attr:`dnn_xp.backend.Backend.settle`).
     """
     check_data(X, Y, n_y=None)
     n_x, _, n_y = layer_sizes(X, Y)
     parameters = place(_initial(n_x, n_h, n_y), like=X)
+    settle = backend_of(X).settle
     for i in range(num_iterations):
         A2, cache = forward_propagation(X, parameters)
         if print_cost and i % 1000 == 0:
             print("Cost after iteration %i: %f" % (i, compute_cost(A2, Y)))
-        parameters = update_parameters(parameters, backward_propagation(parameters, cache, X, Y))
+        parameters = settle(update_parameters(parameters, backward_propagation(parameters, cache, X, Y)))
     return parameters
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from array_api_compat import array_namespace
 
+from ..backend import backend_of
 from ..datasets import load_football
 from ..regularization import l2_cost
 from ._common import check_data, layers_of
@@ -77,7 +78,8 @@ def model(X, Y, learning_rate=0.3, num_iterations=30000, print_cost=True, lambd=
     """Full-batch gradient descent of ``[n_x, 20, 3, 1]``, with L2 (``lambd``) or dropout (``keep_prob``).
 
     Returns ``parameters`` on X's backend. With ``print_cost`` the cost is printed every
-    10000 iterations (``Cost after iteration i: J``). L2 and dropout are not combined.
+    10000 iterations (``Cost after iteration i: J``). L2 and dropout are not combined. Each
+    iteration's parameters are settled (:attr:`dnn_xp.backend.Backend.settle`).
     """
     if lambd != 0 and keep_prob != 1:
         raise ValueError(f"use L2 or dropout, not both; got lambd={lambd!r} and keep_prob={keep_prob!r}")
@@ -86,11 +88,12 @@ def model(X, Y, learning_rate=0.3, num_iterations=30000, print_cost=True, lambd=
     check_data(X, Y)
     parameters = initial_parameters([X.shape[0], 20, 3, 1], "lecun", like=X)
     dropout = keep_prob if keep_prob < 1 else None
+    settle = backend_of(X).settle
     for i in range(num_iterations):
         a3, cache = _forward(X, parameters, dropout)
         if print_cost and i % 10000 == 0:
             cost = compute_cost_with_regularization(a3, Y, parameters, lambd) if lambd else compute_cost(a3, Y)
             print("Cost after iteration {}: {}".format(i, float(cost)))
         grads = _backward(X, Y, cache, scale_first=False, lambd=lambd, keep_prob=dropout)
-        parameters = update_parameters(parameters, grads, learning_rate)
+        parameters = settle(update_parameters(parameters, grads, learning_rate))
     return parameters
