@@ -351,6 +351,8 @@ class Namespace:
         self.matmul, self._xp, self._label = matmul, xp, label
 
     def __getattr__(self, name):
+        if name.startswith("__") or name == "_xp":  # not set yet (unpickling) or not a namespace name
+            raise AttributeError(name)
         return getattr(self._xp, name)
 
     def __repr__(self):
