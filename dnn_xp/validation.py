@@ -98,16 +98,23 @@ def check_finite(A, name: str, xp, fix: str = "clean or impute those values firs
 def all_finite(A, xp) -> bool:
     """Whether every entry of ``A`` is finite, read back to the host as one bool."""
     # max and min propagate NaN and reach +-Inf (the standard requires it), so two
-    # reductions check every entry without allocating an array the size of A.
-    return bool(xp.isfinite(xp.max(A))) and bool(xp.isfinite(xp.min(A)))
+    # reductions check every entry without allocating an array the size of A; one read.
+    return bool(xp.isfinite(xp.max(A)) & xp.isfinite(xp.min(A)))
 
 
 def check_labels(Y, m: int, outputs: int, classifies: bool, xp, name: str = "Y"):
-    """``Y`` must be ``(outputs, m)``, finite, and 0/1 when the output layer classifies."""
-    check_matrix(Y, name, rows=outputs, xp=xp)
+    """``Y`` must be ``(outputs, m)``, finite, and 0/1 when the output layer classifies.
+
+    Labels that are all 0 or 1 are finite: one device read checks both; the
+    finiteness check runs on its own only to name what is wrong.
+    """
+    check_matrix(Y, name, rows=outputs)
     if Y.shape[1] != m:
         raise ValueError(f"{name} has {Y.shape[1]} examples (columns) but X has {m}; they must match")
-    if classifies and not bool(xp.all((Y == 0) | (Y == 1))):
+    if not classifies:
+        check_finite(Y, name, xp)
+    elif not bool(xp.all((Y == 0) | (Y == 1))):
+        check_finite(Y, name, xp)
         raise ValueError(f"{name} must hold labels 0 or 1 for output='sigmoid'; found other values")
 
 
