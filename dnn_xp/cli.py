@@ -227,8 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--checkpoint-every", type=_positive_int, metavar="N",
                      help="with --checkpoint: save every N iterations (default: --record-every)")
     _training_options(train)
-    _backend_options(train).add_argument("--dtype", choices=DTYPES, default="float64",
-                                         help="working precision, kept by the saved model (default: float64)")
+    backend = _backend_options(train)
+    backend.add_argument("--dtype", choices=DTYPES, default="float64",
+                         help="working precision, kept by the saved model (default: float64)")
+    backend.add_argument("--chunks", type=_positive_int, metavar="N",
+                         help="--backend dask: split the examples into N chunks, the pieces the workers hold "
+                              "(default: one per worker thread)")
     outputs = train.add_argument_group("output")
     outputs.add_argument("--save", metavar="FILE.npz", help="save the trained model (default: not saved)")
     outputs.add_argument("--plot", metavar="FILE.png",
@@ -338,7 +342,8 @@ def _fit_options(args) -> dict:
         raise UsageError("--decay-rate goes with --lr-schedule inverse_time, staircase or exponential")
     return dict(optimizer=args.optimizer, batch_size=args.batch_size, epochs=args.epochs, l2=args.l2,
                 keep_prob=args.keep_prob, schedule=args.lr_schedule if args.decay_rate is None else
-                SCHEDULES[args.lr_schedule](args.decay_rate), patience=args.patience)
+                SCHEDULES[args.lr_schedule](args.decay_rate), patience=args.patience,
+                **({} if args.chunks is None else {"chunks": args.chunks}))
 
 
 def _held_out(X, Y, fraction: float):
@@ -472,6 +477,9 @@ def run_train(args) -> int:
     init = recipe.init if args.init is None else args.init
     seed = recipe.seed if args.seed is None else args.seed
     net = Network(dims, hidden, args.output, init, seed, backend=args.backend, device=args.device, dtype=args.dtype)
+    if args.chunks is not None and net.backend.name != "dask":
+        raise UsageError(f"--chunks splits the examples among dask's workers; the backend is {net.backend.name!r}: "
+                         f"drop --chunks, or add --backend dask")
     net.trained_on = data.record
     if args.standardize:
         net.standardize(X)
@@ -488,7 +496,7 @@ def run_train(args) -> int:
     length = f"{args.epochs} epochs of batches of {args.batch_size}" if args.batch_size else f"{iterations} iterations"
     extras = [f"optimizer {args.optimizer}"] * (args.optimizer != "gd") + [f"l2 {args.l2}"] * bool(args.l2) + \
         [f"keep_prob {args.keep_prob}"] * (args.keep_prob < 1) + [f"schedule {options['schedule']!r}"] * \
-        (args.lr_schedule != "constant")
+        (args.lr_schedule != "constant") + [f"{args.chunks} chunks"] * (args.chunks is not None)
     say(f"training: learning rate {learning_rate}, {', '.join([length, *extras])}")
     say(net.summary())
     checkpoint = {}

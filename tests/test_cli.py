@@ -80,6 +80,19 @@ def test_the_backend_comes_from_the_environment_and_flags(capsys, monkeypatch):
     assert code == 0 and (gpu or out[0] == "backend: numpy, device: cpu, dtype: float64")
 
 
+def test_chunks_split_the_examples_on_dask_and_nowhere_else(capsys):
+    pytest.importorskip("dask")
+    argv = ["train", "--dataset", "moons", "--iterations", "3", "--record-every", "1", "--chunks", "3"]
+    code, out, _ = run(capsys, *argv, "--backend", "dask", "--device", "sync")
+    assert code == 0 and out[3] == "training: learning rate 1.2, 3 iterations, 3 chunks"
+    reference = run(capsys, *argv[:-2], "--backend", "numpy")[1]
+    costs = [[float(line.split(": ")[1]) for line in lines if line.startswith("Cost")] for lines in (out, reference)]
+    np.testing.assert_allclose(*costs, rtol=1e-12)  # sums over 3 chunks round differently from one sum
+    assert len(costs[0]) == 3
+    code, _, err = run(capsys, *argv, "--backend", "numpy")
+    assert code == 2 and "--chunks splits the examples among dask's workers" in err[-1]
+
+
 def test_train_flags_shape_the_model(capsys, tmp_path):
     model = tmp_path / "m.npz"
     code, out, _ = run(capsys, "train", "--dataset", "moons", "--layers", "6,3,1", "--hidden", "relu", "--init", "he",
