@@ -27,10 +27,14 @@ class Activation(NamedTuple):
 def scalar(xp, value: float, like):
     """``value`` as a 0-d array of ``like``'s dtype, on its device.
 
-    Made with ``full``, which fills on the device: ``asarray`` of a Python number
-    would copy it from the host on every call (a GPU transfer per step, and one
-    that a CUDA-graph capture cannot record).
+    A backend's namespace (:class:`dnn_xp.backend.Namespace`) makes each such
+    constant once; a plain Array API namespace gets a new one from ``full``,
+    which fills on the device (``asarray`` of a Python number would copy it from
+    the host: a GPU transfer, and one that a CUDA-graph capture cannot record).
     """
+    constant = getattr(xp, "constant", None)
+    if constant is not None:
+        return constant(value, like)
     return xp.full((), value, dtype=like.dtype, device=array_api_compat.device(like))
 
 

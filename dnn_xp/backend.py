@@ -93,7 +93,14 @@ class _Library:
 
     def namespace(self, xp: ModuleType) -> Any:
         """The Array API namespace the core computes with: array-api-compat's, ``matmul`` as ``@``."""
-        return operator_namespace(xp)
+        return operator_namespace(xp, self.make_constant, self.constant_device)
+
+    # The device of an array, as the namespace's constants are kept per device.
+    constant_device = staticmethod(array_api_compat.device)
+
+    def make_constant(self, xp, value: float, dtype, device) -> Any:
+        """A 0-d array of ``value`` for :meth:`Namespace.constant`, filled on the device (no host copy)."""
+        return xp.full((), value, dtype=dtype, device=device)
 
     def namespace_device(self, device: Any) -> Any:
         """``device`` as the library's Array API namespace names it (dask's: None, whatever the scheduler)."""
@@ -160,6 +167,15 @@ class _NumPy(_Library):
         rng = np.random.default_rng(seed)  # the fast generator, not the course's legacy stream
         return [rng.random(shape, dtype=dtype) for shape in shapes]
 
+    def make_constant(self, xp, value, dtype, device):
+        constant = super().make_constant(xp, value, dtype, device)
+        constant.setflags(write=False)  # shared by every step: nothing may write into it
+        return constant
+
+    @staticmethod
+    def constant_device(array):
+        return "cpu"  # NumPy has one device; array_api_compat.device() costs a microsecond to say so
+
 
 class _CuPy(_Library):
     name, module = "cupy", "cupy"
@@ -223,7 +239,7 @@ class _CuPy(_Library):
         return _CudaGraphs(importlib.import_module(self.module))
 
     def namespace(self, xp):
-        return self._graphs.namespace(xp)
+        return self._graphs.namespace(xp, self.make_constant)
 
     def repeat(self, count, body, state):
         """``body`` applied ``count`` times, replayed as one captured CUDA graph (:class:`_CudaGraphs`)."""
@@ -340,15 +356,34 @@ class _Cublas:
 
 
 class Namespace:
-    """A library's Array API namespace (array-api-compat's) with its own ``matmul``.
+    """A library's Array API namespace (array-api-compat's) with its own ``matmul`` and cached constants.
 
     The other functions are copied in as plain attributes (no lookup cost per
     call); names the module provides lazily are looked up in it.
     """
 
-    def __init__(self, xp, matmul: Callable, label: str):
+    def __init__(self, xp, matmul: Callable, label: str, make_constant: Callable,
+                 may_keep: Callable[[], bool] = lambda: True, device_of: Callable = array_api_compat.device):
         self.__dict__.update({name: value for name, value in vars(xp).items() if name != "matmul"})
         self.matmul, self._xp, self._label = matmul, xp, label
+        self._make_constant, self._may_keep, self._device_of, self._constants = make_constant, may_keep, device_of, {}
+
+    def constant(self, value: float, like) -> Any:
+        """``value`` as a 0-d array of ``like``'s dtype on its device, made once and then reused.
+
+        The steps' constants (ReLU's 0, the sigmoid's 1) enter namespace functions
+        as arrays (Python scalars there are standard only from 2024.12 on); making
+        one costs more than the rest of a tiny layer's operation, and on a GPU it
+        must not be a host copy, which a CUDA-graph capture cannot record. Callers
+        never write into it.
+        """
+        key = (value, like.dtype, self._device_of(like))
+        found = self._constants.get(key)
+        if found is None:
+            found = self._make_constant(self._xp, *key)
+            if self._may_keep():  # not while a CUDA graph is captured: its fill would run only in replays
+                self._constants[key] = found
+        return found
 
     def __getattr__(self, name):
         if name.startswith("__") or name == "_xp":  # not set yet (unpickling) or not a namespace name
@@ -360,7 +395,7 @@ class Namespace:
 
 
 @functools.lru_cache(maxsize=None)
-def operator_namespace(xp) -> Namespace:
+def operator_namespace(xp, make_constant: Callable, device_of: Callable) -> Namespace:
     """``xp`` with ``matmul`` as the ``@`` operator, which every library's arrays implement.
 
     For the same 2-D float operands it is the standard's ``matmul``, without
@@ -369,7 +404,7 @@ def operator_namespace(xp) -> Namespace:
     whose ``cupy.matmul`` is a generalized ufunc. One namespace per module, so
     that backends resolved twice compare equal.
     """
-    return Namespace(xp, operator.matmul, "matmul as @")
+    return Namespace(xp, operator.matmul, "matmul as @", make_constant, device_of=device_of)
 
 
 class _CudaGraphs:
@@ -399,16 +434,17 @@ class _CudaGraphs:
             self._cublas, self.problem = None, f"cuBLAS could not be called directly ({exc})"
 
     @functools.lru_cache(maxsize=None)
-    def namespace(self, xp):
+    def namespace(self, xp, make_constant):
         """``@`` as ``matmul``, but :class:`_Cublas`'s while a step is captured; one per process."""
         cublas = self._cublas
         if cublas is None:
-            return operator_namespace(xp)
+            return operator_namespace(xp, make_constant, array_api_compat.device)
 
         def matmul(a, b):
             return cublas.matmul(a, b) if cublas.capturing and cublas.handles(a, b) else a @ b
 
-        return Namespace(xp, matmul, "matmul by cuBLAS directly while a CUDA graph is captured")
+        return Namespace(xp, matmul, "matmul by cuBLAS directly while a CUDA graph is captured", make_constant,
+                         may_keep=lambda: not cublas.capturing)
 
     def enabled(self) -> bool:
         return self.problem is None and os.environ.get(CUDA_GRAPHS_ENV, "1") != "0"
@@ -608,6 +644,12 @@ class _Jax(_Library):
     def compile(self, lib, fn):
         """``jax.jit(fn)``: traced once per shapes and dtypes; numbers (the trip count) stay arguments."""
         return lib.jit(fn)
+
+    def make_constant(self, xp, value, dtype, device):
+        import jax
+
+        with jax.ensure_compile_time_eval():  # a concrete array even when first asked for inside jax.jit
+            return super().make_constant(xp, value, dtype, device)
 
     compile_function = compile
 
