@@ -319,6 +319,7 @@ def test_optimization_decay_prints_the_rate(capsys):
 @pytest.mark.slow
 @pytest.mark.parametrize("optimizer, costs, accuracy", [
     ("gd", [0.702405, 0.668101, 0.635288, 0.600491, 0.573367], "0.7166666666666667"),
+    ("momentum", [0.702413, 0.668167, 0.635388, 0.600591, 0.573444], "0.7166666666666667"),
     ("adam", [0.702166, 0.167845, 0.141316, 0.138788, 0.136066], "0.9433333333333334"),
 ])
 def test_optimization_reproduces_the_course(capsys, optimizer, costs, accuracy):
