@@ -520,6 +520,8 @@ class _Torch(_Library):
             ) from None
 
     def asarray(self, lib, array, dtype, device):
+        if isinstance(array, np.ndarray) and not array.flags.writeable:
+            array = array.copy()  # torch would share a read-only buffer, writable, with a warning
         return lib.asarray(array, dtype=dtype, device=device)
 
     def to_numpy(self, array):

@@ -174,3 +174,13 @@ def test_torch_inputs_that_track_gradients_are_detached():
     net.fit(X, Y, learning_rate=0.1, num_iterations=5, progress=False)
     assert not any(p.requires_grad for p in net.parameters.values())
     assert not net.predict_proba(X).requires_grad
+
+
+def test_read_only_host_arrays_reach_torch_without_a_warning():
+    pytest.importorskip("torch")
+    backend = resolve_backend("torch", "cpu")
+    host = np.arange(6.0).reshape(2, 3)
+    host.setflags(write=False)  # np.load(mmap_mode="r"), a broadcast view, dnn_xp's cached dropout masks
+    tensor = backend.asarray(host, backend.dtype("float64"))  # torch warns when it shares such a buffer
+    tensor += 1.0
+    assert to_numpy(tensor).tolist() == (host + 1.0).tolist() and host[0, 0] == 0.0
