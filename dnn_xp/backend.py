@@ -7,9 +7,11 @@ importing), and owns the seeded host random generator. It also holds what the
 libraries differ in beyond the standard: whether their arrays are mutable (so
 ``+=`` may write in place, :attr:`Backend.accumulate`), how a run of training
 steps is compiled (:meth:`Backend.compile`: ``jax.jit`` on JAX, a ``persist``
-per call on dask) and how a Python loop's state is made concrete once per
-iteration (:attr:`Backend.settle`: a ``persist`` on dask). The math in
-:mod:`dnn_xp.core` never imports any of these libraries.
+per call on dask, a replayed CUDA graph on CuPy), how a Python loop's state is
+made concrete once per iteration (:attr:`Backend.settle`: a ``persist`` on dask),
+and the namespace the core computes with (:class:`Namespace`: ``matmul`` as
+``@``, the steps' constants made once). The math in :mod:`dnn_xp.core` never
+imports any of these libraries.
 """
 
 from __future__ import annotations
