@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .backend import to_numpy
+from .saving import write_atomically
 
 INSTALL_HINT = 'pip install "dnn_xp[plot]"'
 GRID_POINTS = 300
@@ -139,9 +140,10 @@ def _axes(ax):
 
 
 def _finish(figure, path):
+    """Save ``figure`` to ``path`` (its suffix names the format) atomically, as models are saved."""
     if path is not None:
         path = Path(path)
         if not path.parent.is_dir():
             raise FileNotFoundError(f"cannot save the plot: folder {str(path.parent)!r} does not exist")
-        figure.savefig(path, dpi=100)
+        write_atomically(path, lambda handle: figure.savefig(handle, dpi=100, format=path.suffix[1:] or None))
     return figure

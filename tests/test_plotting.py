@@ -83,3 +83,20 @@ def test_a_missing_matplotlib_names_the_extra_to_install(monkeypatch, trained):
     with pytest.raises(ImportError, match='install it with pip install "dnn_xp\\[plot\\]"'):
         plot_learning_curve(trained[1])
 
+
+
+
+def test_a_failed_plot_save_keeps_the_previous_file_and_leaves_nothing_behind(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    path = tmp_path / "curve.png"
+    path.write_bytes(b"the previous plot")
+
+    def broken(self, handle, **kwargs):
+        handle.write(b"half a png")
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(Figure, "savefig", broken)
+    with pytest.raises(RuntimeError, match="disk is full"):
+        plot_training(Network([5, 1]), History([0, 100], [0.69, 0.4]), path=path)
+    assert path.read_bytes() == b"the previous plot" and sorted(tmp_path.iterdir()) == [path]
