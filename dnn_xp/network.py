@@ -34,7 +34,7 @@ from .options import FitOptions
 from .saving import read_model, write_model
 from .training import Diverged, EarlyStopping, compiled, train, train_epochs, validation_scores
 from .validation import (check_class_labels, check_count, check_finite, check_labels, check_matrix,
-                         check_positive_number, check_real_dtype, host_array)
+                         check_positive_number, check_real_dtype, host_array, training_data_flag)
 
 
 # fit warns when a run of at least this many iterations ends with a cost above this
@@ -215,21 +215,40 @@ class Network:
 
         ``chunks``: how dask splits the examples (see :meth:`dnn_xp.backend.Backend.examples`).
         """
-        X = self._raw_inputs(X, dtype_name, chunks)
+        return self._scaled(self._raw_inputs(X, dtype_name, chunks), dtype_name)
+
+    def _scaled(self, X, dtype_name: str):
+        """``X`` as the first layer sees it: scaled if :meth:`standardize`d."""
         if self._scaling is None:
             return X
         mean, scale = (self._cast(a, dtype_name) for a in self._scaling)
         return (X - mean) / scale
 
-    def _raw_inputs(self, X, dtype_name: str, chunks=None):
+    def _raw_inputs(self, X, dtype_name: str, chunks=None, values: bool = True):
+        """X checked (its values too, unless ``values=False``) and on the backend in ``dtype_name``."""
         X = self._accept(X, "X")
         check_matrix(X, "X", rows=self.layer_dims[0])
         X = self.backend.examples(X, self.backend.dtype(dtype_name), "X", chunks=chunks)
-        check_matrix(X, "X", xp=self.backend.xp)
+        check_matrix(X, "X", xp=self.backend.xp if values else None)
         return X
 
-    def _labels(self, Y, m: int, dtype_name: str, like=None):
-        """Y checked and on the backend, split along the examples as ``like`` (X) is on dask."""
+    def _training_data(self, X, Y, dtype_name: str, chunks=None):
+        """``fit``'s X (scaled) and Y, checked and on the backend, their values with one device read.
+
+        :func:`dnn_xp.validation.training_data_flag`, compiled, checks both; only
+        when it fails do the checks run that name what is wrong.
+        """
+        X = self._raw_inputs(X, dtype_name, chunks, values=False)
+        Y = self._labels(Y, X.shape[1], dtype_name, like=X, values=False)
+        xp, binary = self.backend.xp, self.output.classifies and self.output.name != "softmax"
+        if not bool(compiled(self.backend, training_data_flag, xp=xp, binary=binary)(X, Y)):
+            check_finite(X, "X", xp)
+            check_labels(Y, X.shape[1], self.layer_dims[-1], self.output.classifies, xp)
+        return self._scaled(X, dtype_name), Y
+
+    def _labels(self, Y, m: int, dtype_name: str, like=None, values: bool = True):
+        """Y checked (its values too, unless ``values=False``) and on the backend, split along the examples as
+        ``like`` (X) is on dask. Softmax class labels are always checked: they become one-hot here."""
         Y = self._accept(Y, "Y")
         if len(getattr(Y, "shape", ())) == 1:
             shapes = f"(1, m) class ids or ({self.layer_dims[-1]}, m) one-hot" if self.output.name == "softmax" \
@@ -239,7 +258,7 @@ class Network:
         if self.output.name == "softmax":
             check_class_labels(Y, m, self.layer_dims[-1], self.backend.xp)
             return one_hot(self.backend.xp, Y, self.layer_dims[-1])
-        check_labels(Y, m, self.layer_dims[-1], self.output.classifies, self.backend.xp)
+        check_labels(Y, m, self.layer_dims[-1], self.output.classifies, self.backend.xp if values else None)
         return Y
 
     # ------------------------------------------------------------------ input scaling
@@ -335,8 +354,7 @@ class Network:
                 raise ValueError("checkpoint_every needs checkpoint_path, the file to save to")
         batch_order = self._batch_order(batch_order, chunks, batch_size)
         dtype_name = self._working_dtype(X)
-        X = self._inputs(X, dtype_name, chunks)
-        Y = self._labels(Y, X.shape[1], dtype_name, like=X)
+        X, Y = self._training_data(X, Y, dtype_name, chunks)
         if batch_order == "chunks" and options.batch_size is not None:
             options = options.in_chunks(self.backend.column_chunks(X) or _chunk_sizes(X.shape[1], chunks))
         if not options.plain or validation is not None:

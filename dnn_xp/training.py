@@ -30,6 +30,7 @@ from .core import backward, cost, forward, probabilities, train_step
 from .losses import accuracy, class_ids
 from .optimizers import Optimizer
 from .regularization import add_l2_gradients, draw_masks, l2_cost
+from .validation import array_finite_flag
 
 
 def run_steps(layers, X, Y, learning_rate, count, *, hidden, output, xp, accumulate, repeat):
@@ -83,12 +84,8 @@ class Diverged(FloatingPointError):
 
 
 def finite_flag(layers, xp):
-    """A 0-d bool array: whether every weight and bias is finite (one host read when converted).
-
-    ``max`` and ``min`` propagate NaN and reach +-Inf, so no array of the weights' size is made.
-    """
-    flags = [xp.isfinite(xp.max(A)) & xp.isfinite(xp.min(A)) for W, b in layers for A in (W, b)]
-    return functools.reduce(operator.and_, flags)
+    """A 0-d bool array: whether every weight and bias is finite (one host read when converted)."""
+    return functools.reduce(operator.and_, [array_finite_flag(A, xp) for W, b in layers for A in (W, b)])
 
 
 @functools.lru_cache(maxsize=64)

@@ -97,20 +97,41 @@ def check_finite(A, name: str, xp, fix: str = "clean or impute those values firs
 
 def all_finite(A, xp) -> bool:
     """Whether every entry of ``A`` is finite, read back to the host as one bool."""
-    # max and min propagate NaN and reach +-Inf (the standard requires it), so two
-    # reductions check every entry without allocating an array the size of A; one read.
-    return bool(xp.isfinite(xp.max(A)) & xp.isfinite(xp.min(A)))
+    return bool(array_finite_flag(A, xp))
+
+
+def array_finite_flag(A, xp):
+    """A 0-d bool array: whether every entry of ``A`` is finite.
+
+    ``max`` and ``min`` propagate NaN and reach +-Inf (the standard requires it), so
+    two reductions check every entry without allocating an array the size of ``A``.
+    """
+    return xp.isfinite(xp.max(A)) & xp.isfinite(xp.min(A))
+
+
+def training_data_flag(X, Y, xp, *, binary: bool):
+    """A 0-d bool array: ``X`` is finite and ``Y`` holds 0/1 labels (``binary``) or finite values.
+
+    Pure, so a backend can compile it: one device read checks a training set's
+    values; the checks that name what is wrong (:func:`check_finite`,
+    :func:`check_labels`) need to run only when it is False.
+    """
+    labels = xp.all((Y == 0) | (Y == 1)) if binary else array_finite_flag(Y, xp)
+    return array_finite_flag(X, xp) & labels
 
 
 def check_labels(Y, m: int, outputs: int, classifies: bool, xp, name: str = "Y"):
     """``Y`` must be ``(outputs, m)``, finite, and 0/1 when the output layer classifies.
 
     Labels that are all 0 or 1 are finite: one device read checks both; the
-    finiteness check runs on its own only to name what is wrong.
+    finiteness check runs on its own only to name what is wrong. With ``xp=None``
+    only the shape is checked.
     """
     check_matrix(Y, name, rows=outputs)
     if Y.shape[1] != m:
         raise ValueError(f"{name} has {Y.shape[1]} examples (columns) but X has {m}; they must match")
+    if xp is None:
+        return
     if not classifies:
         check_finite(Y, name, xp)
     elif not bool(xp.all((Y == 0) | (Y == 1))):

@@ -296,3 +296,30 @@ def test_huge_finite_inputs_pass_the_finite_check_silently(case):
     check_matrix(case.asarray(np.full((3, 5), big)), "X", xp=case.xp)
     with pytest.raises(ValueError, match="X contains NaN or Inf"):
         check_matrix(case.asarray(_with(np.full((3, 5), big), (2, 4), np.nan)), "X", xp=case.xp)
+
+
+def test_fit_checks_the_values_of_X_and_Y_in_one_read_and_names_what_is_wrong(case, monkeypatch):
+    """Valid data: one compiled flag covers X and Y (the checks that name a problem do not run); bad data on
+    every backend: the flag fails and the error names the array and the problem."""
+    import dnn_xp.network as network
+
+    naming_checks = []
+    for name in ("check_finite", "check_labels"):
+        real = getattr(network, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):
+            if _name == "check_finite" or (len(args) > 4 and args[4] is not None):
+                naming_checks.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(network, name, spy)
+    net = Network([3, 2, 1], seed=1, backend=case.backend.name, device=case.backend.device, dtype=case.dtype)
+    net.fit(X, Y, learning_rate=0.1, num_iterations=2)
+    assert naming_checks == []
+    with pytest.raises(ValueError, match="X contains NaN or Inf"):
+        net.fit(_with(X, (1, 2), np.nan), Y, num_iterations=2)
+    with pytest.raises(ValueError, match="Y must hold labels 0 or 1"):
+        net.fit(X, _with(Y, (0, 1), 2.0), num_iterations=2)
+    with pytest.raises(ValueError, match="Y contains NaN or Inf"):
+        net.fit(X, _with(Y, (0, 1), np.inf), num_iterations=2)
+    assert naming_checks[0] == "check_finite" and "check_labels" in naming_checks
