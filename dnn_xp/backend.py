@@ -901,7 +901,9 @@ class _Dask(_Library):
         return pieces[0] if len(pieces) == 1 else lib.concatenate(pieces, axis=1)
 
     def to_numpy(self, array):
-        return np.asarray(array.compute())
+        """Computed by the client whose futures ``array`` starts from (anchored weights), else by dask's current scheduler."""
+        client = _futures_client(array)
+        return np.asarray(array.compute() if client is None else client.compute(array, sync=True))
 
     def owns(self, array):
         return array_api_compat.is_dask_array(array)
@@ -948,6 +950,16 @@ class _Dask(_Library):
         result = dask.persist(state)[0]
         client = _cluster_client()
         return result if client is None else _anchor(client, dask.array, result)
+
+
+def _futures_client(array):
+    """The dask.distributed Client of the first Future in ``array``'s graph (weights :func:`_anchor` made), or None.
+
+    Such an array computes only on that client's cluster, which need not be dask's
+    current scheduler (a ``Client(..., set_as_default=False)`` passed as ``device``).
+    """
+    return next((value.client for value in array.__dask_graph__().values()
+                 if type(value).__name__ == "Future" and type(value).__module__.startswith("distributed")), None)
 
 
 def _cluster_client():

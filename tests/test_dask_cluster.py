@@ -68,6 +68,22 @@ def test_the_embedded_cluster_has_single_threaded_worker_processes(cluster):
     assert Network(DIMS, backend="dask").backend.device is cluster.device  # one cluster per process
 
 
+def test_a_client_that_is_not_the_default_trains_and_its_weights_read_back(cluster):
+    """``device=Client(..., set_as_default=False)``: fit, predict and ``to_numpy`` of the weights use that
+    client, even where dask's current scheduler is another (here the synchronous one)."""
+    import dask
+
+    X, Y = _data()
+    expected = Network(DIMS, seed=1)
+    expected.fit(X, Y, **FIT)
+    with distributed.Client(cluster.device.scheduler().scheduler.address, set_as_default=False) as client:
+        net = Network(DIMS, seed=1, backend="dask", device=client)
+        net.fit(X, Y, **FIT)
+        with dask.config.set(scheduler="sync"):
+            _assert_close(_weights(net), _weights(expected))
+            np.testing.assert_array_equal(to_numpy(net.predict(X)), expected.predict(X))
+
+
 @pytest.mark.parametrize("chunks", [1, 3, 8])
 def test_full_batch_on_the_cluster_equals_numpy(cluster, chunks):
     X, Y = _data()
