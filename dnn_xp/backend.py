@@ -684,6 +684,81 @@ def _usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+@dataclass(frozen=True)
+class ChunkArrays:
+    """The array library of ``backend="dask"``'s chunks: NumPy's (the default) or another NumPy-like one.
+
+    ``to_device(block)`` makes a chunk of a host NumPy block and ``to_host(chunk)``
+    the reverse, both run on the workers; ``empty(ndim, dtype)`` is a 0-size chunk,
+    dask's ``meta``; ``chunk_type`` is the chunks' class. CuPy's (:func:`dask_device`
+    with ``arrays="cupy"``) puts every chunk on the workers' GPUs.
+    """
+
+    name: str
+    to_device: Callable
+    to_host: Callable
+    empty: Callable
+    chunk_type: type
+
+    def owns(self, array) -> bool:
+        """Whether the dask ``array`` has chunks of this library."""
+        return isinstance(array._meta, self.chunk_type)
+
+    def place(self, array):
+        """The dask ``array`` with chunks of this library: converted on the workers (a blockwise step), if not yet."""
+        if self.owns(array):
+            return array
+        return array.map_blocks(self.to_device, dtype=array.dtype, meta=self.empty(array.ndim, array.dtype))
+
+    def host(self, array):
+        """The dask ``array`` with NumPy chunks, converted on the workers."""
+        if self.chunk_type is np.ndarray:
+            return array
+        return array.map_blocks(self.to_host, dtype=array.dtype, meta=np.empty((0,) * array.ndim, array.dtype))
+
+
+def _numpy_empty(ndim: int, dtype) -> np.ndarray:
+    return np.empty((0,) * ndim, dtype)
+
+
+NUMPY_CHUNKS = ChunkArrays("numpy", np.asarray, np.asarray, _numpy_empty, np.ndarray)
+
+
+def _cupy_chunks() -> ChunkArrays:
+    """CuPy chunks on the workers' GPUs (dask-cuda); the client needs CuPy and a GPU too, for dask's metadata."""
+    try:
+        import cupy
+    except ImportError as exc:
+        raise BackendError(f"arrays='cupy' needs CuPy on the client as on the workers ({exc}); install it with "
+                           f"pip install 'dnn_xp[cuda12]' (or cuda13), or use arrays='numpy'") from None
+    return ChunkArrays("cupy", cupy.asarray, cupy.asnumpy, lambda ndim, dtype: cupy.empty((0,) * ndim, dtype),
+                       cupy.ndarray)
+
+
+def dask_device(where: Any = None, *, arrays: "str | ChunkArrays" = "numpy") -> "DaskScheduler":
+    """A ``device`` for ``backend="dask"``: ``where`` as ``device=`` takes it, with chunks of ``arrays``.
+
+    ``arrays="cupy"`` keeps every chunk on the workers' GPUs, e.g. on a
+    ``dask_cuda.LocalCUDACluster`` (``where`` its ``Client``) or ``dask-cuda-worker``
+    processes (``where="tcp://host:8786"``); NumPy data are scattered as NumPy and
+    moved to the GPUs on the workers. Another :class:`ChunkArrays` works the same way.
+    """
+    base = _LIBRARIES["dask"].device(None, where)
+    if isinstance(arrays, str):
+        makers = {"numpy": lambda: NUMPY_CHUNKS, "cupy": _cupy_chunks}
+        if arrays not in makers:
+            raise BackendError(f"arrays must be 'numpy' or 'cupy' (dask chunks on the workers' GPUs); "
+                               f"got arrays={arrays!r}")
+        arrays = makers[arrays]()
+    if arrays.chunk_type is np.ndarray:
+        return base
+    key = (id(base), arrays.name)
+    if key not in _DASK_PLACES:
+        _DASK_PLACES[key] = DaskScheduler(base.label, None if base.local else base.scheduler, owned=False,
+                                          arrays=arrays)
+    return _DASK_PLACES[key]
+
+
 class DaskScheduler:
     """Where ``backend="dask"`` computes: a dask.distributed cluster, or one of dask's local schedulers.
 
@@ -692,11 +767,12 @@ class DaskScheduler:
     first use, closed at exit), ``"tcp://host:port"`` a running scheduler,
     a ``dask.distributed.Client`` that client, ``"threads"`` or ``"sync"``
     dask's local threaded or synchronous scheduler (no cluster). One object per
-    place, so networks on the same cluster share it.
+    place, so networks on the same cluster share it. ``arrays`` is the chunks'
+    library (:func:`dask_device`).
     """
 
-    def __init__(self, label: str, connect=None, owned: bool = True):
-        self.label = label
+    def __init__(self, label: str, connect=None, owned: bool = True, arrays: ChunkArrays = NUMPY_CHUNKS):
+        self.label, self.arrays = label, arrays
         self._connect = connect
         self._owned = owned  # False for a Client the caller made: theirs to close
         self._client = None
@@ -755,10 +831,12 @@ class DaskScheduler:
         workers = self.workers()
         memory = sum(w["memory"] or 0 for w in workers.values()) / 2**30
         return (f"scheduler {self.scheduler().scheduler.address}, {len(workers)} workers, "
-                f"{sum(w['threads'] for w in workers.values())} threads, {memory:.1f} GiB memory")
+                f"{sum(w['threads'] for w in workers.values())} threads, {memory:.1f} GiB memory, "
+                f"{self.arrays.name} chunks")
 
     def __repr__(self) -> str:
-        return f"DaskScheduler({self.label!r})"
+        arrays = "" if self.arrays is NUMPY_CHUNKS else f", arrays={self.arrays.name!r}"
+        return f"DaskScheduler({self.label!r}{arrays})"
 
 
 _DASK_PLACES: dict = {}
@@ -861,7 +939,12 @@ class _Dask(_Library):
     def asarray(self, lib, array, dtype, device):
         array = np.asarray(array, dtype=dtype)
         local = device is None or device.local  # None: an array's own backend (backend_of), any scheduler
-        return lib.from_array(array, chunks=(-1, "auto") if array.ndim == 2 and local else -1, name=False)
+        dask_array = lib.from_array(array, chunks=(-1, "auto") if array.ndim == 2 and local else -1, name=False)
+        return dask_array if device is None else device.arrays.place(dask_array)
+
+    def make_constant(self, xp, value, dtype, device):
+        """A NumPy scalar of ``dtype``: no task in any graph, and chunks of any library (CuPy's too) take it."""
+        return np.dtype(dtype).type(value)
 
     def host_examples(self, lib, array, dtype, device):
         return np.asarray(array, dtype=dtype)  # split (scattered) next, by split_examples
@@ -880,15 +963,17 @@ class _Dask(_Library):
             raise ValueError(f"chunks={chunks!r} splits {sum(columns)} columns, but the array has {m}")
         if isinstance(array, np.ndarray):
             if device.local:
-                return lib.from_array(array, chunks=(-1, columns or "auto"), name=False)
+                return device.arrays.place(lib.from_array(array, chunks=(-1, columns or "auto"), name=False))
             client = device.scheduler()
             edges = np.cumsum((0,) + columns)
             parts = client.scatter([np.ascontiguousarray(array[:, a:b]) for a, b in zip(edges[:-1], edges[1:])])
             blocks = [lib.from_delayed(part, shape=(array.shape[0], b - a), dtype=array.dtype)
                       for part, a, b in zip(parts, edges[:-1], edges[1:])]
-            return client.persist(blocks[0] if len(blocks) == 1 else lib.concatenate(blocks, axis=1))
+            whole = blocks[0] if len(blocks) == 1 else lib.concatenate(blocks, axis=1)
+            return client.persist(device.arrays.place(whole))
         if columns is not None and tuple(array.chunks[1]) != columns:
             array = array.rechunk((-1, columns))
+        array = device.arrays.place(array)
         if not device.local:
             array = device.scheduler().persist(array)
         return array
@@ -907,6 +992,7 @@ class _Dask(_Library):
     def to_numpy(self, array):
         """Computed by the client whose futures ``array`` starts from (anchored weights), else by dask's current scheduler."""
         client = _futures_client(array)
+        array = next((arrays for arrays in _chunk_libraries() if arrays.owns(array)), NUMPY_CHUNKS).host(array)
         return np.asarray(array.compute() if client is None else client.compute(array, sync=True))
 
     def owns(self, array):
@@ -956,6 +1042,11 @@ class _Dask(_Library):
         return result if client is None else _anchor(client, dask.array, result)
 
 
+def _chunk_libraries() -> list[ChunkArrays]:
+    """The chunk libraries of the dask places made so far (NumPy's first)."""
+    return [NUMPY_CHUNKS] + [place.arrays for place in _DASK_PLACES.values() if place.arrays is not NUMPY_CHUNKS]
+
+
 def _aligned_block(block):
     """``block`` itself, or where its memory is not aligned to its dtype, a copy in the same memory order."""
     return block if getattr(block.flags, "aligned", True) else block.copy(order="A")
@@ -998,30 +1089,34 @@ def _cluster_client():
 
 
 def _anchor(client, lib, tree):
-    """``tree``'s dask arrays (weights, optimizer state, a cost) gathered once and scattered back to every worker.
+    """``tree``'s dask arrays (weights, optimizer state, a cost) gathered once and put back as data in the graph.
 
     Each persisted step depends on the one before, and the scheduler keeps that
     lineage to recompute lost results, so it would grow with every iteration. At
     the end of each compiled run (a recorded chunk of iterations, or an epoch) the
-    small results come to the client and go back as scattered data without
-    lineage, a copy on each worker (``broadcast``): the scheduler then holds one
-    run's tasks, and a worker that dies loses no run's starting point.
+    small results come to the client and become arrays whose graph holds their
+    values (``from_array``): the next run's graph starts from them, so the
+    scheduler holds one run's tasks, and a worker that dies loses no run's
+    starting point, since the scheduler can always make them again. (Scattered
+    copies would not do: a worker killed while a broadcast is under way can take
+    the only copy with it, which fails the fit.)
     """
     leaves = []
 
     def collect(node):
         if array_api_compat.is_dask_array(node):
             leaves.append(node)
-            return _Slot(len(leaves) - 1, node.shape, node.dtype)
+            return _Slot(len(leaves) - 1, node.shape, node.dtype, node._meta)
         return _map_tree(collect, node)
 
     def rebuild(node):
         if isinstance(node, _Slot):
-            return lib.from_delayed(futures[node.index], shape=node.shape, dtype=node.dtype)
+            value = values[node.index]
+            return lib.from_array(value, chunks=value.shape, asarray=False, name=False, meta=node.meta)
         return _map_tree(rebuild, node)
 
     skeleton = collect(tree)
-    futures = client.scatter(client.gather(client.compute(leaves)), broadcast=True)
+    values = [value if hasattr(value, "shape") else np.asarray(value) for value in client.gather(client.compute(leaves))]
     return rebuild(skeleton)
 
 
@@ -1032,6 +1127,7 @@ class _Slot:
     index: int
     shape: tuple
     dtype: Any
+    meta: Any  # a 0-size chunk: the chunks' library
 
 
 def _map_tree(fn, node):

@@ -95,15 +95,18 @@ def constant_cost_array(xp, Y, *, output: OutputLayer):
         return a * xp.log(xp.where(a > 0, a, xp.ones_like(a)))
 
     return xp.sum(-(p_log_p(p) + p_log_p(1.0 - p)))
+
+
 def one_hot(xp, Y, classes: int):
     """Labels for a softmax over ``classes``: class ids ``(1, m)`` become one-hot ``(classes, m)``.
 
     One-hot ``(classes, m)`` labels are returned as they are; ``Y``'s dtype is kept.
+    Each row compares ``Y`` with a Python number, so no array is made apart from
+    ``Y``'s own (dask chunks of CuPy's take no NumPy array).
     """
     if Y.shape[0] != 1:
         return Y
-    ids = xp.reshape(xp.arange(classes, dtype=Y.dtype, device=array_api_compat.device(Y)), (classes, 1))
-    return xp.astype(Y == ids, Y.dtype)
+    return xp.astype(xp.concat([Y == k for k in range(classes)], axis=0), Y.dtype)
 
 
 def class_ids(xp, P, dtype):

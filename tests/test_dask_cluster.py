@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from dnn_xp import Network, to_numpy
-from dnn_xp.backend import DASK_CONNECT_TIMEOUT, BackendError, even_chunks, resolve_backend
+from dnn_xp.backend import DASK_CONNECT_TIMEOUT, BackendError, dask_device, even_chunks, resolve_backend
 from dnn_xp.batching import chunked_batches
 from dnn_xp.datasets import open_dask
 
@@ -82,6 +82,23 @@ def test_a_client_that_is_not_the_default_trains_and_its_weights_read_back(clust
         with dask.config.set(scheduler="sync"):
             _assert_close(_weights(net), _weights(expected))
             np.testing.assert_array_equal(to_numpy(net.predict(X)), expected.predict(X))
+
+
+def test_device_chunks_on_the_cluster_stay_on_the_workers(cluster):
+    """Chunks of another library (the CPU stand-in for CuPy's, :mod:`chunk_double`): scattered NumPy data are
+    moved to them on the workers, the run equals NumPy's, and the weights come back as NumPy."""
+    from chunk_double import DEVICE_CHUNKS, DeviceChunk
+
+    X, Y = _data()
+    expected = Network(DIMS, seed=1)
+    expected.fit(X, Y, **FIT)
+    net = Network(DIMS, seed=1, backend="dask", device=dask_device(arrays=DEVICE_CHUNKS))
+    net.fit(X, Y, chunks=3, **FIT)
+    client = cluster.device.scheduler()
+    assert {type(client.compute(block).result()) for block in net.parameters["W1"].to_delayed().ravel()} == {
+        DeviceChunk}
+    assert "device-double chunks" in net.backend.device.describe()
+    _assert_close(_weights(net), _weights(expected))
 
 
 @pytest.mark.parametrize("chunks", [1, 3, 8])
