@@ -1053,16 +1053,26 @@ def _aligned_block(block):
 
 
 def _aligned_matmul(a, b):
-    """``a @ b`` of dask arrays, each chunk first made aligned (:func:`_aligned_block`).
+    """``a @ b`` of 2-D dask arrays as dask's own ``matmul`` computes it, each pair of chunks made aligned first.
 
     A chunk that crossed workers can arrive at an address that is not a multiple
     of its item size, and NumPy multiplies such an array with its own loop
     instead of BLAS, which rounds differently: the same training would give
-    other last bits depending on where the scheduler ran each task. The step is
-    blockwise, so dask fuses it into the product's tasks (no more tasks).
+    other last bits depending on where the scheduler ran each task. As in dask's
+    ``matmul``, chunk pairs are multiplied blockwise (``(n, 1, p)`` per pair along
+    the contracted axis), then summed over that axis in chunk order; the
+    alignment (:func:`_aligned_block`) is inside each product's task.
     """
-    return a.map_blocks(_aligned_block, dtype=a.dtype, meta=a._meta) @ b.map_blocks(
-        _aligned_block, dtype=b.dtype, meta=b._meta)
+    import dask.array as da
+
+    products = da.blockwise(_aligned_product, "ikj", a, "ik", b, "kj", adjust_chunks={"k": 1},
+                            dtype=np.result_type(a.dtype, b.dtype), concatenate=False, meta=a._meta)
+    return products[:, 0, :] if products.shape[1] == 1 else products.sum(axis=1)
+
+
+def _aligned_product(a, b):
+    """``a @ b`` of two chunks, made aligned first, as ``(n, 1, p)``."""
+    return (_aligned_block(a) @ _aligned_block(b))[:, None, :]
 
 
 @functools.lru_cache(maxsize=None)
