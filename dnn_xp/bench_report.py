@@ -31,6 +31,7 @@ BUSY = 0.1  # cores other processes used during a case, above which its timing i
 STEP_BASELINE = "vectorized-numpy-float64"
 GPU_BACKENDS = ("cupy", "torch-cuda")  # the dnn_xp backends of a GPU run, as named in its case labels
 DEMO_BASELINE = "xp-vecdot-numpy"
+DASK_SCALING_TARGET, DASK_OVERHEAD_TARGET = 1.6, 1.3  # 2 workers vs 1 at least; 1 worker vs NumPy at most
 _LIBRARIES = ("numpy", "torch", "array-api-compat", "cupy-cuda12x", "cupy-cuda13x", "jax", "jaxlib", "dask",
               "pytest-benchmark")
 _CUPY = ("cupy-cuda12x", "cupy-cuda13x")
@@ -219,11 +220,58 @@ def _targets(benches: list[dict]) -> list[str]:
                 sides.append(f"{name}: {_seconds(side['min'])} / {_seconds(side['median'])}")
             else:
                 sides.append(f"{name}: {side / 2**20:.2f} MiB")
-        met = "yes" if r["ratio_min"] <= r["target"] else "**NO**"
-        if (r["ratio_median"] <= r["target"]) != (r["ratio_min"] <= r["target"]):
-            met += " (median disagrees)"
+        if r["target"] is None:  # a ratio reported for scale, with no target
+            required = met = "-"
+        else:
+            required, met = f"<= {r['target']:g}", "yes" if r["ratio_min"] <= r["target"] else "**NO**"
+            if (r["ratio_median"] <= r["target"]) != (r["ratio_min"] <= r["target"]):
+                met += " (median disagrees)"
         lines.append(f"| {r['what']}{_flag(bench)} | {sides[0]} | {sides[1]} | {r['ratio_min']:.3f} "
-                     f"| {r['ratio_median']:.3f} | <= {r['target']:g} | {met} |")
+                     f"| {r['ratio_median']:.3f} | {required} | {met} |")
+    return lines
+
+
+def _dask(groups: dict[str, list[dict]]) -> list[str]:
+    """The dask.distributed section: strong scaling and overhead against their targets, and the chunk-count curve.
+
+    Each case is one ``fit`` of ``iterations`` full-batch iterations, so times are
+    divided by that count. No † here: the other processes are the cluster's own workers.
+    """
+    scaling = {b["extra_info"]["case"]: b for b in groups.get("dask-scaling", [])}
+    by_chunks = sorted(groups.get("dask-chunks", []), key=lambda b: b["extra_info"]["chunks"])
+    if not scaling and not by_chunks:
+        return []
+
+    def per_iteration(bench, stat=STAT):
+        return bench["stats"][stat] / bench["extra_info"]["iterations"]
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    lines = ["## dask.distributed", ""]
+    if scaling:
+        info = next(iter(scaling.values()))["extra_info"]
+        lines += [f"Strong scaling: {info['dims']}, m = {info['m']:,}, full batch, single-threaded BLAS everywhere; "
+                  f"one iteration ({STAT} / median over rounds).", "", "| case | per iteration |", "| --- | --- |"]
+        lines += [f"| {case} | {_seconds(per_iteration(b))} / {_seconds(per_iteration(b, 'median'))} |"
+                  for case, b in scaling.items()]
+        one, two, numpy = (scaling.get(case) for case in ("dask-1-workers", "dask-2-workers", "numpy-1-thread"))
+        lines.append("")
+        if one and two:
+            speedup = per_iteration(one) / per_iteration(two)
+            lines.append(f"- 2 workers vs 1: **{speedup:.2f}x** faster (target >= {DASK_SCALING_TARGET:g}x): "
+                         f"{verdict(speedup >= DASK_SCALING_TARGET)}.")
+        if one and numpy:
+            overhead = per_iteration(one) / per_iteration(numpy)
+            lines.append(f"- 1 worker vs NumPy in one process: **{overhead:.2f}x** its time (target <= "
+                         f"{DASK_OVERHEAD_TARGET:g}x): {verdict(overhead <= DASK_OVERHEAD_TARGET)}.")
+    if by_chunks:
+        info = by_chunks[0]["extra_info"]
+        lines += ["", f"Time per iteration against the chunk count: {info['dims']}, m = {info['m']:,}, the embedded "
+                  f"cluster ({STAT} over rounds).", "",
+                  "| chunks | " + " | ".join(str(b["extra_info"]["chunks"]) for b in by_chunks) + " |",
+                  "| --- |" + " --- |" * len(by_chunks),
+                  "| per iteration | " + " | ".join(_seconds(per_iteration(b)) for b in by_chunks) + " |"]
     return lines
 
 
@@ -370,9 +418,10 @@ def render_markdown(data: dict, source: Path, png: Path | None = None) -> str:
     """The whole report as markdown text."""
     groups, gpu = _groups(data), gpu_run(data)
     lines = _header(data, source, png, gpu)
-    if "targets" in groups:
-        lines += [""] + _targets(groups["targets"])
-    for section in (_speedups(groups, gpu), _fastest(groups, gpu)):
+    ratios = [bench for benches in groups.values() for bench in benches if "ratio" in bench.get("extra_info", {})]
+    if ratios:
+        lines += [""] + _targets(ratios)
+    for section in (_speedups(groups, gpu), _fastest(groups, gpu), _dask(groups)):
         if section:
             lines += [""] + section
     steps = sorted(g for g in groups if g.startswith("step-"))

@@ -148,3 +148,31 @@ def test_report_omits_sections_without_rows(tmp_path):
     lines = text.splitlines()
     rules = [i for i, line in enumerate(lines) if line.startswith("| --- |")]
     assert len(rules) == 2 and all(lines[i + 1].startswith("| ") for i in rules)  # a row under every table's header
+
+
+def test_report_renders_the_dask_groups_and_ratios_of_every_group(tmp_path):
+    scaling = {"dims": [784, 512, 1], "m": 200_000, "iterations": 3}
+    chunked = {"dims": [784, 64, 1], "m": 20_000, "iterations": 3}
+    data = {
+        "datetime": "2026-01-01T00:00:00",
+        "machine_info": {"dnn_xp": {"cpu": "Test CPU", "cores": 2}},
+        "benchmarks": [
+            _bench("dask-scaling", "dask-1-workers", 12.0, 12.3, **scaling),
+            _bench("dask-scaling", "dask-2-workers", 6.0, 6.6, **scaling),
+            _bench("dask-scaling", "numpy-1-thread", 8.7, 8.7, **scaling),
+            *(_bench("dask-chunks", f"dask-{c}-chunks", 0.6 * c, 0.7 * c, chunks=c, **chunked) for c in (4, 1)),
+            _bench("minibatch", "epoch", 1, 1, ratio=_ratio("epoch: library / hand-written", 1.2, 1.0, 1.3)),
+            _bench("minibatch", "epoch-64", 1, 1, ratio={**_ratio("epoch 64: library / torch", 0.7, 1.0, 1.0),
+                                                         "target": None}),
+        ],
+    }
+    path = tmp_path / "cpu-dask.json"
+    path.write_text(json.dumps(data))
+    assert bench_report.main([str(path)]) == 0
+    text = path.with_suffix(".md").read_text()
+    assert "| dask-1-workers | 4 s / 4.1 s |" in text and "| numpy-1-thread | 2.9 s / 2.9 s |" in text
+    assert "2 workers vs 1: **2.00x** faster (target >= 1.6x): met." in text
+    assert "1 worker vs NumPy in one process: **1.38x** its time (target <= 1.3x): **not met**." in text
+    assert "| chunks | 1 | 4 |" in text and "| per iteration | 200 ms | 800 ms |" in text
+    assert "| epoch: library / hand-written |" in text and "| 1.200 | 1.200 | <= 1.3 | yes |" in text
+    assert "| 0.700 | 0.700 | - | - |" in text
