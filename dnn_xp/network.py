@@ -240,8 +240,8 @@ class Network:
         """
         X = self._raw_inputs(X, dtype_name, chunks, values=False)
         Y = self._labels(Y, X.shape[1], dtype_name, like=X, values=False)
-        xp, binary = self.backend.xp, self.output.classifies and self.output.name != "softmax"
-        if not bool(compiled(self.backend, training_data_flag, xp=xp, binary=binary)(X, Y)):
+        xp = self.backend.xp  # softmax labels are one-hot 0/1 by now
+        if not bool(compiled(self.backend, training_data_flag, xp=xp, binary=self.output.classifies)(X, Y)):
             check_finite(X, "X", xp)
             check_labels(Y, X.shape[1], self.layer_dims[-1], self.output.classifies, xp)
         return self._scaled(X, dtype_name), Y

@@ -116,8 +116,13 @@ def training_data_flag(X, Y, xp, *, binary: bool):
     values; the checks that name what is wrong (:func:`check_finite`,
     :func:`check_labels`) need to run only when it is False.
     """
-    labels = xp.all((Y == 0) | (Y == 1)) if binary else array_finite_flag(Y, xp)
+    labels = binary_labels_flag(Y, xp) if binary else array_finite_flag(Y, xp)
     return array_finite_flag(X, xp) & labels
+
+
+def binary_labels_flag(Y, xp):
+    """A 0-d bool array: whether every entry of ``Y`` is 0 or 1 (such labels are finite too)."""
+    return xp.all((Y == 0) | (Y == 1))
 
 
 def check_labels(Y, m: int, outputs: int, classifies: bool, xp, name: str = "Y"):
@@ -134,7 +139,7 @@ def check_labels(Y, m: int, outputs: int, classifies: bool, xp, name: str = "Y")
         return
     if not classifies:
         check_finite(Y, name, xp)
-    elif not bool(xp.all((Y == 0) | (Y == 1))):
+    elif not bool(binary_labels_flag(Y, xp)):
         check_finite(Y, name, xp)
         raise ValueError(f"{name} must hold labels 0 or 1 for output='sigmoid'; found other values")
 
@@ -201,5 +206,5 @@ def check_class_labels(Y, m: int, classes: int, xp, name: str = "Y"):
     if Y.shape[0] == 1:
         if not bool(xp.all((Y >= 0) & (Y <= classes - 1) & (Y == xp.floor(Y)))):
             raise ValueError(f"{name} must hold class ids 0 .. {classes - 1} (whole numbers); found other values")
-    elif not (bool(xp.all((Y == 0) | (Y == 1))) and bool(xp.all(xp.sum(Y, axis=0) == 1))):
+    elif not (bool(binary_labels_flag(Y, xp)) and bool(xp.all(xp.sum(Y, axis=0) == 1))):
         raise ValueError(f"{name} of shape {tuple(Y.shape)} must be one-hot: 0/1 with a single 1 per column")
